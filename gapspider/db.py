@@ -1,0 +1,194 @@
+"""Database access: engines, sessions, migrations and the few writes that must be atomic.
+
+Counters are updated in SQL (`SET n = n + 1`), never read-modify-write, because the spider, the
+post-crawl step and the dashboard all touch the same fetch row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from sqlalchemy import create_engine, event, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from gapspider import config
+from gapspider.models import (
+    ACTIVE_STATUSES,
+    FAILED,
+    PENDING,
+    GapDataFetch,
+    PagesGroup,
+    utcnow,
+)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+class FetchAlreadyActive(Exception):
+    """Raised when a group already has an active fetch (the partial unique index said no)."""
+
+    def __init__(self, group_id: int):
+        super().__init__(f"a fetch is already running for this group (group {group_id})")
+        self.group_id = group_id
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """One engine per URL and process (SQLite gets foreign keys, WAL and a busy timeout)."""
+    url = url or config.database_url()
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            if url.startswith("sqlite"):
+                engine = create_engine(url, connect_args={"timeout": 30})
+                event.listen(engine, "connect", _sqlite_pragmas)
+            else:
+                engine = create_engine(url, pool_pre_ping=True)
+            _engines[url] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def session_factory(url: str | None = None) -> sessionmaker[Session]:
+    return sessionmaker(bind=get_engine(url), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    session = session_factory(url)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["configure_logger"] = False
+    return cfg
+
+
+def upgrade_database(url: str | None = None) -> None:
+    """Bring the schema to the newest migration (creates it on an empty database)."""
+    from alembic import command
+
+    url = url or config.database_url()
+    cfg = alembic_config(url)
+    with get_engine(url).begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+# ---------------------------------------------------------------- groups
+
+
+def find_group(session: Session, ref: str | int) -> PagesGroup | None:
+    """A group by id or by exact title (ids win when the reference is all digits)."""
+    ref_text = str(ref).strip()
+    if ref_text.isdigit():
+        group = session.get(PagesGroup, int(ref_text))
+        if group is not None:
+            return group
+    return session.scalar(select(PagesGroup).where(PagesGroup.title == ref_text))
+
+
+# ---------------------------------------------------------------- fetches
+
+
+def new_folder_timestamp(now: dt.datetime | None = None) -> str:
+    return (now or dt.datetime.now()).strftime("%Y%m%d%H%M%S")
+
+
+def active_fetch(session: Session, group_id: int) -> GapDataFetch | None:
+    return session.scalar(
+        select(GapDataFetch).where(
+            GapDataFetch.pages_group_id == group_id, GapDataFetch.status.in_(ACTIVE_STATUSES)
+        )
+    )
+
+
+def create_fetch(session: Session, group_id: int, **values: Any) -> GapDataFetch:
+    """Insert a pending fetch; the database refuses a second active one (`FetchAlreadyActive`).
+
+    On PostgreSQL a concurrent second insert waits for the first transaction, then fails on the
+    partial unique index; the check here is only a fast path, the index is the rule.
+    """
+    if active_fetch(session, group_id) is not None:
+        raise FetchAlreadyActive(group_id)
+    fetch = GapDataFetch(
+        pages_group_id=group_id,
+        status=PENDING,
+        folder_timestamp=values.pop("folder_timestamp", None) or new_folder_timestamp(),
+        **values,
+    )
+    session.add(fetch)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        if "uq_gap_data_fetch_one_active" in str(exc.orig) or "pages_group_id" in str(exc.orig):
+            raise FetchAlreadyActive(group_id) from exc
+        raise
+    return fetch
+
+
+def increment(session: Session, fetch_id: int, **deltas: int) -> None:
+    """Atomically add to counters: `increment(s, 3, processed_pages=1)`."""
+    values = {name: getattr(GapDataFetch, name) + delta for name, delta in deltas.items()}
+    values["updated_at"] = utcnow()
+    session.execute(update(GapDataFetch).where(GapDataFetch.id == fetch_id).values(**values))
+
+
+def set_fetch(session: Session, fetch_id: int, **values: Any) -> None:
+    """Set columns of a fetch in one UPDATE (status, current_step, totals...)."""
+    values["updated_at"] = utcnow()
+    session.execute(update(GapDataFetch).where(GapDataFetch.id == fetch_id).values(**values))
+
+
+def fail_fetch(
+    session: Session, fetch_id: int, message: str, details: dict[str, Any] | None = None
+) -> bool:
+    """Mark an active fetch failed (a finished one keeps its outcome). True when it changed."""
+    result = session.execute(
+        update(GapDataFetch)
+        .where(GapDataFetch.id == fetch_id, GapDataFetch.status.in_(ACTIVE_STATUSES))
+        .values(
+            status=FAILED,
+            error_message=message,
+            error_details=details,
+            completed_at=utcnow(),
+            updated_at=utcnow(),
+        )
+    )
+    return bool(result.rowcount)
