@@ -1,0 +1,143 @@
+"""The post-crawl step: parse every saved product page in worker processes, then write the SQL output.
+
+Runs from the spider when a crawl finished normally, and standalone (`gapspider postprocess FETCH`)
+to redo parsing and output for a finished crawl. Status moves parsing_product_pages ->
+generating_output -> succeeded; any error marks the fetch failed with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from gapspider import config, db
+from gapspider.models import (
+    ACTIVE_STATUSES,
+    GENERATING_OUTPUT,
+    PARSING_PRODUCT_PAGES,
+    SUCCEEDED,
+    GapDataFetch,
+    ProductData,
+    utcnow,
+)
+
+logger = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+def fetch_is_active(fetch_id: int) -> bool:
+    with db.session_scope() as session:
+        status = session.scalar(select(GapDataFetch.status).where(GapDataFetch.id == fetch_id))
+    return status in ACTIVE_STATUSES
+
+
+def output_file_name(folder_timestamp: str) -> str:
+    return f"gap_data_{folder_timestamp}.sql"
+
+
+def _parse_jobs(session, fetch_id: int) -> list[tuple[int, str, dict[str, Any]]]:
+    rows = session.scalars(
+        select(ProductData)
+        .options(selectinload(ProductData.product))
+        .where(ProductData.gap_data_fetch_id == fetch_id, ProductData.html_file_path.is_not(None))
+        .order_by(ProductData.id)
+    ).all()
+    root = config.output_root()
+    return [(row.id, str(root / row.html_file_path), row.listing_facts()) for row in rows]
+
+
+def parse_pages(fetch_id: int, workers: int | None = None) -> int:
+    """Parse every saved page of a fetch into ProductData.parsed_data; the number parsed."""
+    from gapspider.parsing.pool import parse_saved_pages
+
+    with db.session_scope() as session:
+        jobs = _parse_jobs(session, fetch_id)
+        db.set_fetch(session, fetch_id, parsed_products=0)
+    parsed = 0
+    pending: list[tuple[int, dict[str, Any]]] = []
+
+    def flush() -> None:
+        nonlocal parsed
+        with db.session_scope() as session:
+            for row_id, data in pending:
+                blocked = bool(data.get("blocked"))
+                session.execute(
+                    update(ProductData)
+                    .where(ProductData.id == row_id)
+                    .values(
+                        parsed_data=data,
+                        parse_error="bot-block page (Access Denied), not a product page" if blocked else None,
+                    )
+                )
+            db.increment(session, fetch_id, parsed_products=len(pending))
+        parsed += len(pending)
+        pending.clear()
+
+    for row_id, data in parse_saved_pages(jobs, workers=workers):
+        pending.append((row_id, data))
+        if len(pending) >= BATCH:
+            flush()
+    if pending:
+        flush()
+    return parsed
+
+
+def count_blocked_pages(fetch_id: int) -> int:
+    """Pages that were saved but turned out to be block pages count as failed products."""
+    with db.session_scope() as session:
+        rows = session.scalars(
+            select(ProductData).where(
+                ProductData.gap_data_fetch_id == fetch_id, ProductData.parse_error.is_not(None)
+            )
+        ).all()
+        blocked = [r for r in rows if r.page_error is None and (r.parsed_data or {}).get("blocked")]
+        for row in blocked:
+            row.page_error = "blocked by bot protection (Access Denied page)"
+        if blocked:
+            db.increment(session, fetch_id, failed_products=len(blocked))
+    return len(blocked)
+
+
+def run_postprocess(fetch_id: int, *, workers: int | None = None) -> None:
+    """Parse, write the SQL file, mark the fetch succeeded; on any error mark it failed and re-raise."""
+    from gapspider.sqlout import write_sql_output
+
+    started = time.monotonic()
+    try:
+        with db.session_scope() as session:
+            fetch = session.get(GapDataFetch, fetch_id)
+            if fetch is None:
+                raise LookupError(f"there is no fetch {fetch_id}")
+            folder = config.output_root() / str(fetch.pages_group_id) / fetch.folder_timestamp
+            db.set_fetch(
+                session, fetch_id, status=PARSING_PRODUCT_PAGES, current_step="Parsing product pages",
+                completed_at=None, error_message=None, error_details=None,
+            )
+        parsed = parse_pages(fetch_id, workers=workers)
+        blocked = count_blocked_pages(fetch_id)
+        logger.info("Fetch %s: parsed %d pages (%d block pages) in %.1f s", fetch_id, parsed, blocked, time.monotonic() - started)
+        with db.session_scope() as session:
+            db.set_fetch(session, fetch_id, status=GENERATING_OUTPUT, current_step="Writing the SQL output")
+        path = folder / output_file_name(folder.name)
+        folder.mkdir(parents=True, exist_ok=True)
+        with db.session_scope() as session:
+            counts = write_sql_output(session, fetch_id, path)
+        with db.session_scope() as session:
+            db.set_fetch(
+                session, fetch_id, status=SUCCEEDED, current_step="Done", completed_at=utcnow(), output_path=str(path),
+            )
+        logger.info("Fetch %s succeeded: %s (%s)", fetch_id, path, counts)
+    except Exception as exc:
+        logger.exception("post-crawl step of fetch %s failed", fetch_id)
+        with db.session_scope() as session:
+            session.execute(
+                update(GapDataFetch)
+                .where(GapDataFetch.id == fetch_id)
+                .values(status="failed", error_message=f"post-crawl step failed: {exc}", completed_at=utcnow())
+            )
+        raise

@@ -1,0 +1,1 @@
+"""Item pipelines of the gap spider: listing rows, saved product pages, product images."""

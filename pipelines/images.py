@@ -1,0 +1,130 @@
+"""Stage 3: product images, FilesPipeline-style, into tmp/{group}/{ts}/{ccId}/images/{file}.
+
+Every image request carries the spider's download slot, so images are fetched one at a time like
+everything else. A file is kept only when its bytes are an image; failures are recorded on the
+product's ProductData (URL, HTTP status, reason) and counted, and the fetch goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.http import Request
+from scrapy.pipelines.files import FilesPipeline
+from scrapy.pipelines.media import FileException
+from scrapy.http.request import NO_CALLBACK
+from sqlalchemy import update
+
+from gapspider import db
+from gapspider.items import ProductImagesItem
+from gapspider.listing import safe_filename
+from gapspider.models import ProductData
+from gapspider.spiders.gap import DOWNLOAD_SLOT
+from pipelines.pages import product_data_id
+
+logger = logging.getLogger(__name__)
+
+IMAGE_SIGNATURES = {
+    b"\xff\xd8\xff": ".jpg",
+    b"\x89PNG\r\n\x1a\n": ".png",
+    b"GIF87a": ".gif",
+    b"GIF89a": ".gif",
+}
+
+
+def sniff_image_extension(body: bytes) -> str | None:
+    """The extension the bytes really are (JPEG, PNG, GIF, WebP, AVIF), or None when not an image."""
+    for signature, extension in IMAGE_SIGNATURES.items():
+        if body.startswith(signature):
+            return extension
+    if body[:4] == b"RIFF" and body[8:12] == b"WEBP":
+        return ".webp"
+    if body[4:8] == b"ftyp" and body[8:12] in (b"avif", b"avis"):
+        return ".avif"
+    return None
+
+
+class ProductImagesPipeline(FilesPipeline):
+    def __init__(self, store_uri, *, crawler=None):
+        super().__init__(store_uri, crawler=crawler)
+        self.failures: dict[str, dict[str, Any]] = {}
+        self.consecutive_blocks = 0
+
+    def get_media_requests(self, item, info):
+        if not isinstance(item, ProductImagesItem):
+            return []
+        return [
+            Request(url, callback=NO_CALLBACK, meta={"download_slot": DOWNLOAD_SLOT, "image_index": index})
+            for index, url in enumerate(item.file_urls)
+        ]
+
+    async def process_item(self, item):
+        if not isinstance(item, ProductImagesItem):
+            return item
+        return await super().process_item(item)
+
+    def file_path(self, request, response=None, info=None, *, item=None):
+        index = request.meta.get("image_index", 0)
+        sniffed = sniff_image_extension(response.body) if response is not None else None
+        name = safe_filename(request.url.split("?", 1)[0], default_ext=sniffed or ".jpg")
+        return f"{item.folder}/{item.cc_id}/images/{index + 1:02d}-{name}"
+
+    async def media_downloaded(self, response, request, info, *, item=None):
+        if response.status != 200:
+            blocked = response.status == 403
+            self._record(request, f"HTTP {response.status}" + (" (blocked)" if blocked else ""), response.status, blocked)
+        elif sniff_image_extension(response.body) is None:
+            content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or "no content type"
+            self._record(request, f"not an image ({content_type}, {len(response.body)} bytes)", response.status)
+            raise FileException("not-an-image")
+        return await super().media_downloaded(response, request, info, item=item)
+
+    def media_failed(self, failure, request, info):
+        if request.url not in self.failures:
+            reason = type(failure.value).__name__
+            detail = str(failure.value).strip()
+            self._record(request, f"{reason}: {detail}"[:300] if detail else reason, None)
+        return super().media_failed(failure, request, info)
+
+    def _record(self, request, reason: str, status: int | None, blocked: bool = False) -> None:
+        self.failures[request.url] = {"url": request.url, "reason": reason, "http_status": status, "blocked": blocked}
+
+    def item_completed(self, results, item, info):
+        adapter = ItemAdapter(item)
+        stored, errors = [], []
+        for (ok, value), url in zip(results, item.file_urls):
+            if ok:
+                stored.append(value["path"])
+            else:
+                errors.append(self.failures.pop(url, None) or {"url": url, "reason": "download failed", "http_status": None})
+        adapter["files"] = [{"path": p} for p in stored]
+        spider = self.crawler.spider
+        for error in errors:
+            logger.warning("Image %s of %s failed: %s", error["url"], item.cc_id, error["reason"])
+        try:
+            with db.session_scope() as session:
+                row_id = product_data_id(session, item.fetch_id, item.cc_id)
+                session.execute(
+                    update(ProductData).where(ProductData.id == row_id).values(image_paths=stored, image_errors=errors)
+                )
+                db.increment(session, item.fetch_id, processed_images=len(results), failed_images=len(errors))
+        except Exception as exc:
+            logger.exception("could not store images of %s", item.cc_id)
+            spider.abort(f"could not store the images of {item.cc_id}: {exc}", "crashed")
+            return item
+        self._check_blocks(errors, len(stored), spider)
+        return item
+
+    def _check_blocks(self, errors, stored: int, spider) -> None:
+        if stored:
+            self.consecutive_blocks = 0
+        self.consecutive_blocks += sum(1 for e in errors if e.get("blocked"))
+        limit = self.crawler.settings.getint("GAP_MAX_CONSECUTIVE_BLOCKS", 3)
+        if limit and self.consecutive_blocks >= limit:
+            spider.abort(
+                f"blocked by Gap's bot protection: {self.consecutive_blocks} images in a row answered 403",
+                "blocked",
+            )
+            self.consecutive_blocks = -10**9  # abort once
