@@ -130,6 +130,17 @@ def new_folder_timestamp(now: dt.datetime | None = None) -> str:
     return (now or dt.datetime.now()).strftime("%Y%m%d%H%M%S")
 
 
+def unused_folder_timestamp(session: Session, group_id: int) -> str:
+    """Now as YYYYMMDDHHMMSS, moved on by seconds if a fetch of the group already has it (own folder each)."""
+    now = dt.datetime.now()
+    taken = set(
+        session.scalars(select(GapDataFetch.folder_timestamp).where(GapDataFetch.pages_group_id == group_id))
+    )
+    while (stamp := new_folder_timestamp(now)) in taken:
+        now += dt.timedelta(seconds=1)
+    return stamp
+
+
 def active_fetch(session: Session, group_id: int) -> GapDataFetch | None:
     return session.scalar(
         select(GapDataFetch).where(
@@ -146,12 +157,8 @@ def create_fetch(session: Session, group_id: int, **values: Any) -> GapDataFetch
     """
     if active_fetch(session, group_id) is not None:
         raise FetchAlreadyActive(group_id)
-    fetch = GapDataFetch(
-        pages_group_id=group_id,
-        status=PENDING,
-        folder_timestamp=values.pop("folder_timestamp", None) or new_folder_timestamp(),
-        **values,
-    )
+    folder_timestamp = values.pop("folder_timestamp", None) or unused_folder_timestamp(session, group_id)
+    fetch = GapDataFetch(pages_group_id=group_id, status=PENDING, folder_timestamp=folder_timestamp, **values)
     session.add(fetch)
     try:
         session.commit()

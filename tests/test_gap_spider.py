@@ -1,0 +1,251 @@
+"""The gap spider end to end: real `scrapy crawl` subprocesses against the replica, on both databases."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from gapspider import db
+from gapspider.models import GapDataFetch, Product, ProductData
+from tests.crawl import JEANS_URL, ROOT, TSHIRTS_URL, crawl_env, make_group, run_crawl
+
+DATA = ROOT / "tests" / "replica" / "data"
+JEANS_FILE = DATA / "20260926T192615578458Z-women-jeans__products-page-2.json"
+
+
+def expected_jeans():
+    """Counts of the women's jeans category computed straight from the real capture."""
+    data = json.loads(JEANS_FILE.read_text())
+    colours = {}
+    for product in data["products"]:
+        for colour in product["styleColors"]:
+            colours.setdefault(colour["ccId"], colour)
+    images = 0
+    for colour in colours.values():
+        views = {}
+        for image in colour["images"]:
+            kind, path = image["type"], image["path"]
+            if "_VD" in kind or path.endswith(".mp4"):
+                continue
+            view, _, rendition = kind.partition("_") if kind.startswith("AV") else ("main", "", kind)
+            rendition = rendition or "P01"
+            views.setdefault(view, set()).add(rendition)
+        images += min(10, sum(1 for r in views.values() if r & {"VLI", "Z", "P01", "QL"}))
+    return len(colours), images
+
+
+def latest_fetch(db_url: str) -> GapDataFetch:
+    with db.session_scope(db_url) as session:
+        return session.scalars(select(GapDataFetch).order_by(GapDataFetch.id.desc())).first()
+
+
+def product_rows(db_url: str, fetch_id: int) -> list[ProductData]:
+    with db.session_scope(db_url) as session:
+        rows = session.scalars(
+            select(ProductData).where(ProductData.gap_data_fetch_id == fetch_id).order_by(ProductData.position)
+        ).all()
+        for row in rows:
+            row.product  # load
+        return rows
+
+
+def assert_ok(result, fetch):
+    assert fetch is not None, result.stderr[-3000:]
+    assert fetch.status == "succeeded", f"{fetch.status}: {fetch.error_message}\n{result.stderr[-4000:]}"
+
+
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+def test_whole_fetch_on_real_data(database, request, replica, tmp_path):
+    db_url = request.getfixturevalue("pg_url" if database == "postgresql" else "sqlite_url")
+    group_id = make_group(db_url, "Women's \"jeans\" 'n' more", [("Jeans", JEANS_URL)])
+    env = crawl_env(db_url, tmp_path, replica, GAP_PAGE_SIZE="20")
+    result = run_crawl(env, "-a", f"group={group_id}")
+    fetch = latest_fetch(db_url)
+    assert_ok(result, fetch)
+    colours, images = expected_jeans()
+    assert (colours, images) == (53, 383)
+    assert (fetch.total_pages, fetch.processed_pages) == (3, 3)  # 53 colours at 20 a page
+    assert (fetch.total_products, fetch.processed_products, fetch.failed_products) == (colours, colours, 0)
+    assert (fetch.total_images, fetch.processed_images, fetch.failed_images) == (images, images, 0)
+    assert fetch.parsed_products == colours
+    assert fetch.started_at and fetch.completed_at and fetch.completed_at >= fetch.started_at
+    folder = tmp_path / str(group_id) / fetch.folder_timestamp
+    rows = product_rows(db_url, fetch.id)
+    assert len(rows) == colours
+    for row in rows:
+        assert row.html_file_path == f"{group_id}/{fetch.folder_timestamp}/{row.product.cc_id}.html"
+        assert (tmp_path / row.html_file_path).read_bytes().startswith(b"<!DOCTYPE html>")
+        assert row.image_paths and all(p.startswith(f"{group_id}/{fetch.folder_timestamp}/{row.product.cc_id}/images/") for p in row.image_paths)
+        assert all((tmp_path / p).stat().st_size > 0 for p in row.image_paths)
+        assert row.parsed_data["cc_id"] == row.product.cc_id
+        assert row.parsed_data["title"] == row.product.style_name
+    # Listing facts of this fetch, as the real capture has them.
+    real = json.loads(JEANS_FILE.read_text())
+    first = real["products"][0]["styleColors"][0]
+    row = next(r for r in rows if r.product.cc_id == first["ccId"])
+    assert (row.regular_price, row.effective_price, row.price_type) == (
+        first["regularPrice"], first["effectivePrice"], first["priceType"])
+    assert row.product.style_name == real["products"][0]["styleName"]
+    sql = Path(fetch.output_path)
+    assert sql == folder / f"gap_data_{fetch.folder_timestamp}.sql" and sql.stat().st_size > 0
+    assert sum(1 for _ in folder.glob("*.html")) == colours
+    assert sum(1 for _ in folder.glob("*/images/*")) == images
+
+
+def test_one_request_at_a_time_across_hosts_and_stages(pg_url, replica, tmp_path):
+    """Listing on 127.0.0.1, pages on localhost, images on 127.0.0.1; scrapyd-style overrides try to raise concurrency."""
+    group_id = make_group(pg_url, "One at a time", [("Jeans", JEANS_URL)])
+    replica.add_fault(r".", delay=0.02)  # every answer takes a while, so any overlap would show
+    env = crawl_env(pg_url, tmp_path, replica, api_host="127.0.0.1", web_host="localhost",
+                    image_host="127.0.0.1", GAP_PAGE_SIZE="20", GAP_MAX_IMAGES_PER_PRODUCT="2")
+    result = run_crawl(env, "-a", f"group={group_id}", "-s", "CONCURRENT_REQUESTS=16",
+                       "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "DOWNLOAD_SLOTS={}")
+    fetch = latest_fetch(pg_url)
+    assert_ok(result, fetch)
+    log = sorted(replica.log, key=lambda e: e["start"])
+    assert len(log) == 3 + 53 + fetch.total_images and fetch.total_images > 53
+    hosts = {e["host"].split(":")[0] for e in log}
+    assert hosts == {"127.0.0.1", "localhost"}
+    for before, after in zip(log, log[1:]):
+        assert after["start"] >= before["end"], f"overlap: {before['path']} and {after['path']}"
+    stages = ["listing" if "catalog_search" in e["path"] else "page" if "product.do" in e["path"] else "image" for e in log]
+    assert stages == sorted(stages, key=["listing", "page", "image"].index), "stages out of order"
+
+
+def test_bot_block_on_second_listing_page_fails_and_stops(db_url, replica, tmp_path):
+    group_id = make_group(db_url, "Blocked", [("Jeans", JEANS_URL)])
+    replica.add_fault(r"category_products.*pageNumber=1", status=403)
+    result = run_crawl(crawl_env(db_url, tmp_path, replica, GAP_PAGE_SIZE="20"), "-a", f"group={group_id}")
+    fetch = latest_fetch(db_url)
+    assert fetch.status == "failed", result.stderr[-2000:]
+    assert "listing page 2 of 'Jeans'" in fetch.error_message
+    assert "blocked" in fetch.error_message and "403" in fetch.error_message
+    assert fetch.completed_at is not None
+    paths = [e["path"] for e in replica.log]
+    assert not any("product.do" in p or "webcontent" in p for p in paths), "nothing after the block"
+    assert sum("category_products" in p for p in paths) == 2  # a block is not retried
+    assert fetch.total_products == 20  # page 1 was stored before the block
+
+
+def test_malformed_listing_json_fails_with_the_cause(sqlite_url, replica, tmp_path):
+    group_id = make_group(sqlite_url, "Malformed", [("Jeans", JEANS_URL)])
+    replica.add_fault(r"category_products", body="{not json", content_type="application/json")
+    run_crawl(crawl_env(sqlite_url, tmp_path, replica), "-a", f"group={group_id}")
+    fetch = latest_fetch(sqlite_url)
+    assert fetch.status == "failed"
+    assert fetch.error_message.startswith("listing page 1 of 'Jeans' failed: malformed JSON")
+
+
+def test_missing_page_and_broken_image_are_recorded_and_the_fetch_finishes(pg_url, replica, tmp_path):
+    group_id = make_group(pg_url, "Partial", [("Jeans", JEANS_URL)])
+    real = json.loads(JEANS_FILE.read_text())
+    lost = real["products"][1]["styleColors"][0]["ccId"]
+    image_colour = real["products"][0]["styleColors"][0]
+    broken_path = next(i["path"] for i in image_colour["images"] if i["type"] == "VLI")
+    not_image_path = next(i["path"] for i in image_colour["images"] if i["type"] == "AV1_VLI")
+    replica.add_fault(rf"pid={lost}\b", status=404)
+    replica.add_fault(broken_path, status=500)
+    replica.add_fault(not_image_path, body="<html>oops</html>", content_type="text/html")
+    result = run_crawl(crawl_env(pg_url, tmp_path, replica), "-a", f"group={group_id}")
+    fetch = latest_fetch(pg_url)
+    assert_ok(result, fetch)
+    assert (fetch.processed_products, fetch.failed_products) == (53, 1)
+    assert fetch.failed_images == 2
+    rows = {r.product.cc_id: r for r in product_rows(pg_url, fetch.id)}
+    assert rows[lost].page_error == "HTTP 404" and rows[lost].page_http_status == 404
+    assert rows[lost].html_file_path is None and rows[lost].parsed_data is None
+    errors = {e["url"].split(":", 2)[-1].split("/", 1)[-1]: e for e in rows[image_colour["ccId"]].image_errors}
+    assert errors[broken_path.lstrip("/")]["http_status"] == 500
+    assert errors[broken_path.lstrip("/")]["reason"] == "HTTP 500"
+    assert errors[not_image_path.lstrip("/")]["reason"].startswith("not an image (text/html")
+    retried = [e for e in replica.log if broken_path in e["path"]]
+    assert len(retried) == 4  # first try + 3 retries
+    assert not list((tmp_path).glob("**/images/*.html"))
+
+
+def test_retry_after_is_honoured(sqlite_url, replica, tmp_path):
+    group_id = make_group(sqlite_url, "Slow down", [("Jeans", JEANS_URL)])
+    replica.add_fault(r"category_products", status=429, headers={"Retry-After": "2"}, times=1)
+    env = crawl_env(sqlite_url, tmp_path, replica, GAP_DOWNLOAD_IMAGES="0")
+    result = run_crawl(env, "-a", f"group={group_id}")
+    assert_ok(result, latest_fetch(sqlite_url))
+    listing = [e for e in replica.log if "category_products" in e["path"]]
+    assert [e["status"] for e in listing] == [429, 200]
+    assert listing[1]["start"] - listing[0]["end"] >= 1.9
+
+
+def test_second_fetch_reuses_products_with_new_folder_and_rows(sqlite_url, replica, tmp_path):
+    group_id = make_group(sqlite_url, "Twice", [("Jeans", JEANS_URL)])
+    env = crawl_env(sqlite_url, tmp_path, replica, GAP_DOWNLOAD_IMAGES="0")
+    first = run_crawl(env, "-a", f"group={group_id}")
+    one = latest_fetch(sqlite_url)
+    assert_ok(first, one)
+    second = run_crawl(env, "-a", "group=Twice")  # by title this time
+    two = latest_fetch(sqlite_url)
+    assert_ok(second, two)
+    assert two.id != one.id and two.folder_timestamp != one.folder_timestamp
+    with db.session_scope(sqlite_url) as session:
+        assert session.scalar(select(func.count(Product.id))) == 53
+        counts = dict(session.execute(
+            select(ProductData.gap_data_fetch_id, func.count(ProductData.id)).group_by(ProductData.gap_data_fetch_id)
+        ).all())
+    assert counts == {one.id: 53, two.id: 53}
+    assert (tmp_path / str(group_id) / one.folder_timestamp).is_dir()
+    assert (tmp_path / str(group_id) / two.folder_timestamp).is_dir()
+
+
+def test_refuses_when_a_fetch_is_active_without_any_http(pg_url, replica, tmp_path):
+    group_id = make_group(pg_url, "Busy", [("Jeans", JEANS_URL)])
+    with db.session_scope(pg_url) as session:
+        running = db.create_fetch(session, group_id)
+        db.set_fetch(session, running.id, status="fetching_product_page")
+    result = run_crawl(crawl_env(pg_url, tmp_path, replica), "-a", f"group={group_id}")
+    assert "a fetch is already running for group 'Busy'" in result.stderr
+    assert replica.log == []
+    with db.session_scope(pg_url) as session:
+        assert session.scalar(select(func.count(GapDataFetch.id))) == 1
+
+
+def test_unknown_group_is_a_clear_refusal(sqlite_url, replica, tmp_path):
+    result = run_crawl(crawl_env(sqlite_url, tmp_path, replica), "-a", "group=nope")
+    assert "there is no pages group 'nope'" in result.stderr
+    assert replica.log == []
+
+
+def test_given_pending_fetch_is_used(sqlite_url, replica, tmp_path):
+    group_id = make_group(sqlite_url, "Given", [("Jeans", JEANS_URL)])
+    with db.session_scope(sqlite_url) as session:
+        fetch_id = db.create_fetch(session, group_id).id
+    result = run_crawl(crawl_env(sqlite_url, tmp_path, replica, GAP_DOWNLOAD_IMAGES="0"),
+                       "-a", f"group={group_id}", "-a", f"fetch={fetch_id}", "-a", "_job=job-42")
+    fetch = latest_fetch(sqlite_url)
+    assert_ok(result, fetch)
+    assert fetch.id == fetch_id and fetch.scrapyd_job_id == "job-42"
+
+
+def test_interrupted_crawl_is_marked_failed(sqlite_url, replica, tmp_path):
+    group_id = make_group(sqlite_url, "Interrupted", [("T-shirts", TSHIRTS_URL)])
+    replica.add_fault(r"product\.do", delay=0.2)
+    env = crawl_env(sqlite_url, tmp_path, replica)
+    proc = subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "gap", "-a", f"group={group_id}"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        fetch = latest_fetch(sqlite_url)
+        if fetch is not None and fetch.processed_products >= 2:
+            break
+        time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGINT)  # what scrapyd's cancel.json does
+    proc.communicate(timeout=60)
+    fetch = latest_fetch(sqlite_url)
+    assert fetch.status == "failed"
+    assert fetch.error_message.startswith("cancelled")
+    assert 2 <= fetch.processed_products < fetch.total_products
