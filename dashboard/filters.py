@@ -1,0 +1,57 @@
+"""Jinja filters and globals."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask, current_app, g
+
+from dashboard import presenters
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value
+
+
+def datetime_text(value: dt.datetime | None) -> str:
+    value = _aware(value)
+    if value is None:
+        return "–"
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def relative(value: dt.datetime | None) -> str:
+    value = _aware(value)
+    if value is None:
+        return "never"
+    seconds = (dt.datetime.now(dt.timezone.utc) - value).total_seconds()
+    if seconds < 45:
+        return "just now"
+    if seconds < 90 * 60:
+        return f"{int(round(seconds / 60)) or 1} min ago"
+    if seconds < 36 * 3600:
+        return f"{int(round(seconds / 3600))} h ago"
+    return f"{int(round(seconds / 86400))} days ago"
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["dt"] = datetime_text
+    app.jinja_env.filters["iso"] = presenters.iso
+    app.jinja_env.filters["ago"] = relative
+    app.jinja_env.filters["duration"] = presenters.format_duration
+    app.jinja_env.filters["status_label"] = presenters.status_label
+    app.jinja_env.filters["tone"] = presenters.status_tone
+    app.jinja_env.globals["elapsed_seconds"] = presenters.elapsed_seconds
+    app.jinja_env.globals["fetch_progress"] = presenters.fetch_progress
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def globals_():
+        return {
+            "login_enabled": bool(current_app.config.get("DASHBOARD_PASSWORD")),
+            "health": g.get("health"),
+            "scrapyd_url": current_app.config["SCRAPYD_URL"],
+        }

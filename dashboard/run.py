@@ -1,0 +1,124 @@
+"""`make dashboard`: the Gap replica, a real scrapyd and the dashboard, on loopback ports.
+
+    python -m dashboard.run [--port 5000] [--scrapyd-port 6800] [--replica-port 8765] [--real-gap]
+
+Ports that are taken are replaced by free ones. With --real-gap (or GAP_API_BASE/GAP_WEB_BASE/GAP_IMAGE_BASE set)
+no replica is started and crawls go to the real Gap sites. Ctrl-C stops everything; running crawls end `failed`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+from gapspider import config, db
+from gapspider.config import PROJECT_ROOT
+
+from dashboard.scrapyd_server import ScrapydServer, free_port, port_is_free, wait_http
+
+
+def pick_port(wanted: int) -> int:
+    return wanted if wanted and port_is_free(wanted) else free_port()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dashboard.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("DASHBOARD_PORT", 5000)))
+    parser.add_argument("--scrapyd-port", type=int, default=int(os.environ.get("SCRAPYD_PORT", 6800)))
+    parser.add_argument("--replica-port", type=int, default=int(os.environ.get("REPLICA_PORT", 8765)))
+    parser.add_argument("--real-gap", action="store_true", help="no replica: crawl the real Gap sites")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("GAPSPIDER_OUTPUT_DIR", str(config.output_root()))
+    os.environ["GAPSPIDER_OUTPUT_DIR"] = str(config.output_root())  # absolute: scrapyd's crawls must agree
+    database_url = config.database_url()
+    os.environ["DATABASE_URL"] = database_url
+    db.upgrade_database(database_url)
+
+    children: list[subprocess.Popen] = []
+    replica_url = None
+    use_replica = not args.real_gap and not any(
+        os.environ.get(name) for name in ("GAP_API_BASE", "GAP_WEB_BASE", "GAP_IMAGE_BASE")
+    )
+    if use_replica:
+        replica_port = pick_port(args.replica_port)
+        replica_url = f"http://127.0.0.1:{replica_port}"
+        replica = subprocess.Popen(
+            [sys.executable, "-m", "tests.replica", "--port", str(replica_port)],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        children.append(replica)
+        wait_http(f"{replica_url}/__replica__/health", timeout=30)
+        for name in ("GAP_API_BASE", "GAP_WEB_BASE", "GAP_IMAGE_BASE"):
+            os.environ[name] = replica_url
+        os.environ.setdefault("GAP_DOWNLOAD_DELAY", "0.2")
+        os.environ.setdefault("GAP_DOWNLOAD_DELAY_JITTER", "0")
+
+    scrapyd = ScrapydServer(
+        port=pick_port(args.scrapyd_port),
+        env=os.environ,
+        username=os.environ.get("SCRAPYD_USERNAME", ""),
+        password=os.environ.get("SCRAPYD_PASSWORD", ""),
+    )
+    try:
+        scrapyd.start()
+    except Exception:
+        for child in children:
+            child.terminate()
+        raise
+    os.environ["SCRAPYD_URL"] = scrapyd.url
+    os.environ.setdefault("DASHBOARD_BACKGROUND_CHECK", "1")
+
+    from dashboard import create_app
+
+    app = create_app()
+    port = pick_port(args.port)
+    print()
+    print("gapspider dashboard")
+    print(f"  dashboard   http://127.0.0.1:{port}/")
+    print(f"  scrapyd     {scrapyd.url}/   (log: tmp/scrapyd/scrapyd.log, crawl logs: tmp/scrapyd/logs/)")
+    if replica_url:
+        print(f"  Gap replica {replica_url}/   (crawls go here; try https://www.gap.com/browse/women/jeans?cid=5664#department=136)")
+    else:
+        print("  Gap         the real sites (no replica)")
+    print(f"  database    {database_url}")
+    print(f"  files       {config.output_root()}")
+    if app.config.get("DASHBOARD_PASSWORD"):
+        print("  login       password from DASHBOARD_PASSWORD")
+    print("Ctrl-C stops everything.", flush=True)
+
+    stopping = threading.Event()
+
+    def shutdown(*_args) -> None:
+        if stopping.is_set():
+            return
+        stopping.set()
+        print("\nStopping scrapyd (running crawls end as failed) and the replica…", flush=True)
+        scrapyd.stop()
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+                try:
+                    child.wait(10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+
+    signal.signal(signal.SIGTERM, lambda *_: (shutdown(), sys.exit(0)))
+    try:
+        app.run(host="127.0.0.1", port=port, threaded=True, use_reloader=False, debug=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+// gapspider dashboard: live fetch progress, log panel, confirmations, URL preview. No framework, no CDN.
+(function () {
+  "use strict";
+
+  // ------------------------------------------------------------ confirmations and one-shot buttons
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var message = form.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) {
+      event.preventDefault();
+      return;
+    }
+    if (form.hasAttribute("data-once")) {
+      var button = form.querySelector("button[type=submit], button:not([type])");
+      if (button) {
+        if (button.disabled) { event.preventDefault(); return; }
+        // Disable after the submit has been taken into account, so the form still posts.
+        window.setTimeout(function () {
+          button.disabled = true;
+          var busy = button.getAttribute("data-busy-label");
+          if (busy) { button.querySelector("[data-label]") ? (button.querySelector("[data-label]").textContent = busy) : (button.textContent = busy); }
+        }, 0);
+      }
+    }
+  });
+
+  // ------------------------------------------------------------ local times
+  function localize(root) {
+    (root || document).querySelectorAll("time[datetime][data-local]").forEach(function (el) {
+      var date = new Date(el.getAttribute("datetime"));
+      if (!isNaN(date)) {
+        el.textContent = date.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+        el.title = date.toISOString();
+      }
+    });
+  }
+  localize();
+
+  // Progress widths also set through the CSSOM (works under any CSP).
+  document.querySelectorAll(".progress > span[data-width]").forEach(function (bar) {
+    bar.style.width = bar.getAttribute("data-width") + "%";
+  });
+
+  // ------------------------------------------------------------ durations
+  function duration(seconds) {
+    if (seconds == null || isNaN(seconds)) return "–";
+    seconds = Math.max(0, Math.round(seconds));
+    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    if (h) return h + "h " + String(m).padStart(2, "0") + "m";
+    if (m) return m + "m " + String(s).padStart(2, "0") + "s";
+    return s + "s";
+  }
+
+  // ------------------------------------------------------------ live fetch state
+  function counterText(c) {
+    var text = c.done.toLocaleString() + " / " + (c.total ? c.total.toLocaleString() : "–");
+    return text;
+  }
+
+  function apply(container, state) {
+    container.querySelectorAll("[data-field]").forEach(function (el) {
+      var name = el.getAttribute("data-field");
+      var value = state[name];
+      if (name === "error_message") {
+        el.textContent = value || "";
+        var box = el.closest("[data-error-box]");
+        if (box) box.hidden = !value;
+        return;
+      }
+      if (value !== undefined && value !== null) el.textContent = value;
+    });
+    container.querySelectorAll("[data-tone]").forEach(function (el) {
+      el.className = el.className.replace(/\btone-\w+/g, "").trim() + " tone-" + state.tone;
+    });
+    container.querySelectorAll("[data-progress]").forEach(function (el) {
+      var key = el.getAttribute("data-progress");
+      var percent = key === "overall" ? state.progress.overall : state.progress[key].percent;
+      var bar = el.querySelector("span");
+      if (bar) bar.style.width = percent + "%";
+      el.setAttribute("aria-valuenow", percent);
+    });
+    container.querySelectorAll("[data-count]").forEach(function (el) {
+      var c = state.progress[el.getAttribute("data-count")];
+      if (c) el.textContent = counterText(c);
+    });
+    container.querySelectorAll("[data-failed]").forEach(function (el) {
+      var c = state.progress[el.getAttribute("data-failed")];
+      if (!c) return;
+      el.textContent = c.failed ? c.failed.toLocaleString() + " failed" : "";
+      el.hidden = !c.failed;
+    });
+    container.querySelectorAll("[data-percent]").forEach(function (el) {
+      var key = el.getAttribute("data-percent");
+      var p = key === "overall" ? state.progress.overall : state.progress[key].percent;
+      el.textContent = Math.floor(p) + "%";
+    });
+    container.querySelectorAll("[data-step]").forEach(function (el) {
+      var step = state.steps && state.steps.find(function (s) { return s.status === el.getAttribute("data-step"); });
+      if (step) el.setAttribute("data-state", step.state);
+    });
+  }
+
+  function watch(container) {
+    var url = container.getAttribute("data-live");
+    var interval = parseInt(container.getAttribute("data-interval") || "1500", 10);
+    var startedAt = container.getAttribute("data-started-at");
+    var elapsedEl = container.querySelector("[data-elapsed]");
+    var base = parseFloat(container.getAttribute("data-elapsed-seconds") || "NaN");
+    var loadedAt = Date.now();
+    var ticking = window.setInterval(function () {
+      if (elapsedEl && !isNaN(base)) elapsedEl.textContent = duration(base + (Date.now() - loadedAt) / 1000);
+    }, 1000);
+    var failures = 0;
+    function poll() {
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
+        .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+        .then(function (state) {
+          failures = 0;
+          apply(container, state);
+          base = state.elapsed_seconds; loadedAt = Date.now();
+          if (!state.is_active) {
+            window.clearInterval(ticking);
+            if (elapsedEl) elapsedEl.textContent = state.elapsed;
+            // Finished: reload once so results, buttons and history show the final state.
+            window.setTimeout(function () { window.location.reload(); }, 400);
+            return;
+          }
+          window.setTimeout(poll, interval);
+        })
+        .catch(function () {
+          failures += 1;
+          window.setTimeout(poll, Math.min(15000, interval * (1 + failures)));
+        });
+    }
+    window.setTimeout(poll, interval);
+  }
+  document.querySelectorAll("[data-live]").forEach(watch);
+
+  // ------------------------------------------------------------ crawl log
+  document.querySelectorAll("details[data-log-url]").forEach(function (details) {
+    var url = details.getAttribute("data-log-url");
+    var pre = details.querySelector("pre");
+    var active = details.getAttribute("data-active") === "1";
+    var timer = null;
+    function load() {
+      fetch(url, { credentials: "same-origin", cache: "no-store" })
+        .then(function (r) { return r.text(); })
+        .then(function (text) {
+          var atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 30;
+          pre.textContent = text || "(empty)";
+          if (atBottom) pre.scrollTop = pre.scrollHeight;
+        })
+        .catch(function () { pre.textContent = "The log could not be loaded."; })
+        .finally(function () {
+          if (active && details.open) timer = window.setTimeout(load, 3000);
+        });
+    }
+    details.addEventListener("toggle", function () {
+      if (details.open) load(); else if (timer) window.clearTimeout(timer);
+    });
+    if (details.open) load();
+  });
+
+  // ------------------------------------------------------------ page form: derived listing-API URL
+  document.querySelectorAll("[data-derive-url]").forEach(function (input) {
+    var endpoint = input.getAttribute("data-derive-url");
+    var out = document.getElementById(input.getAttribute("data-derive-target"));
+    var titleInput = document.getElementById(input.getAttribute("data-title-target"));
+    var timer = null;
+    function show() {
+      var value = input.value.trim();
+      if (!value) { out.hidden = true; return; }
+      fetch(endpoint + "?url=" + encodeURIComponent(value), { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          out.hidden = false;
+          out.textContent = "";
+          if (data.ok) {
+            out.className = "derived ok";
+            var k = document.createElement("span"); k.className = "k"; k.textContent = "Listing API: ";
+            var code = document.createElement("code"); code.textContent = data.api_url;
+            out.appendChild(k); out.appendChild(code);
+            if (titleInput && !titleInput.value) titleInput.placeholder = data.title;
+          } else {
+            out.className = "derived bad";
+            out.textContent = data.error;
+          }
+        })
+        .catch(function () { out.hidden = true; });
+    }
+    input.addEventListener("input", function () { window.clearTimeout(timer); timer = window.setTimeout(show, 250); });
+    if (input.value) show();
+  });
+
+  // ------------------------------------------------------------ filters submit on change
+  document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+})();

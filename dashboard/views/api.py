@@ -1,0 +1,198 @@
+"""The JSON API for other systems: groups, fetches, fetch status, start and cancel a fetch.
+
+Authentication: open when neither DASHBOARD_API_TOKEN nor DASHBOARD_PASSWORD is set; otherwise
+`Authorization: Bearer <DASHBOARD_API_TOKEN>` or a logged-in dashboard session. Requests that change
+something must send a JSON body (`Content-Type: application/json`, `{}` is fine): a cross-site HTML form
+cannot, so the API needs no CSRF token.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, current_app, jsonify, request, session, url_for
+
+from gapspider.models import ACTIVE_STATUSES, STATUSES, GapDataFetch
+
+from dashboard import presenters, queries, services
+from dashboard.database import check_fetches, fetch_checker, get_session, scrapyd_client
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _error(message: str, status: int, **extra):
+    response = jsonify(error=message, **extra)
+    response.status_code = status
+    return response
+
+
+@bp.before_request
+def authenticate():
+    token = current_app.config.get("DASHBOARD_API_TOKEN") or ""
+    password = current_app.config.get("DASHBOARD_PASSWORD") or ""
+    if token or password:
+        header = request.headers.get("Authorization", "")
+        bearer_ok = bool(token) and header.startswith("Bearer ") and hmac.compare_digest(
+            header[7:].strip().encode(), token.encode()
+        )
+        session_ok = bool(password) and bool(session.get("logged_in"))
+        if not (bearer_ok or session_ok):
+            response = _error("authentication required (Authorization: Bearer <DASHBOARD_API_TOKEN>)", 401)
+            response.headers["WWW-Authenticate"] = 'Bearer realm="gapspider"'
+            return response
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not request.is_json:
+        return _error("send a JSON body (Content-Type: application/json)", 415)
+    return None
+
+
+def fetch_payload(fetch: GapDataFetch) -> dict:
+    urls = {
+        "self": url_for("api.fetch_status", fetch_id=fetch.id, _external=True),
+        "page": url_for("fetches.show", fetch_id=fetch.id, _external=True),
+        "products": url_for("api.fetch_products", fetch_id=fetch.id, _external=True),
+        "cancel": url_for("api.cancel_fetch", fetch_id=fetch.id, _external=True),
+    }
+    if fetch.output_path and fetch.status == "succeeded":
+        urls["output"] = url_for("fetches.output", fetch_id=fetch.id, _external=True)
+    data = presenters.fetch_json(fetch, urls)
+    data.pop("steps", None)
+    return data
+
+
+def group_payload(summary: dict) -> dict:
+    group = summary["group"]
+    last = summary["last_fetch"]
+    return {
+        "id": group.id,
+        "title": group.title,
+        "page_count": summary["page_count"],
+        "has_active_fetch": summary["active"],
+        "last_fetch": fetch_payload(last) if last is not None else None,
+        "created_at": presenters.iso(group.created_at),
+        "urls": {
+            "self": url_for("api.group", ref=group.id, _external=True),
+            "fetches": url_for("api.group_fetches", ref=group.id, _external=True),
+            "page": url_for("groups.show", group_id=group.id, _external=True),
+        },
+    }
+
+
+@bp.get("/health")
+def health():
+    report = fetch_checker().run()
+    return jsonify(
+        database="ok",
+        scrapyd="ok" if report.scrapyd_ok else "unreachable",
+        scrapyd_error=report.scrapyd_error,
+        active_fetches=report.active,
+    ), (200 if report.scrapyd_ok else 503)
+
+
+@bp.get("/groups")
+def groups():
+    check_fetches()
+    session_ = get_session()
+    return jsonify(groups=[group_payload(s) for s in queries.group_summaries(session_)])
+
+
+@bp.get("/groups/<ref>")
+def group(ref: str):
+    check_fetches()
+    session_ = get_session()
+    group_ = queries.group_or_404(session_, ref)
+    summary = next(s for s in queries.group_summaries(session_) if s["group"].id == group_.id)
+    payload = group_payload(summary)
+    payload["pages"] = [
+        {
+            "id": p.id,
+            "title": p.title,
+            "web_page_url": p.web_page_url,
+            "api_url": p.api_url,
+            "web_page_parameters": p.web_page_parameters,
+        }
+        for p in group_.pages
+    ]
+    return jsonify(payload)
+
+
+@bp.get("/groups/<ref>/fetches")
+def group_fetches(ref: str):
+    check_fetches()
+    session_ = get_session()
+    group_ = queries.group_or_404(session_, ref)
+    return jsonify(fetches=[fetch_payload(f) for f in queries.recent_fetches(session_, group_.id, limit=200)])
+
+
+@bp.post("/groups/<ref>/fetches")
+def start_fetch(ref: str):
+    """Start a fetch with the rules of the Fetch Data button: 201, or 409 (already running), 422, 502."""
+    session_ = get_session()
+    group_ = queries.group_or_404(session_, ref)
+    if queries.group_active_fetch(session_, group_.id) is not None:
+        fetch_checker().run()
+        session_.expire_all()
+    try:
+        fetch = services.start_fetch(session_, group_, scrapyd_client())
+    except services.FetchStartError as exc:
+        extra = {"fetch": fetch_payload(exc.fetch)} if exc.fetch is not None else {}
+        return _error(exc.message, exc.http_status, **extra)
+    response = jsonify(fetch_payload(fetch))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.fetch_status", fetch_id=fetch.id, _external=True)
+    return response
+
+
+@bp.get("/fetches")
+def fetches():
+    check_fetches()
+    session_ = get_session()
+    query = select(GapDataFetch).options(selectinload(GapDataFetch.pages_group)).order_by(GapDataFetch.id.desc())
+    status = request.args.get("status", "")
+    if status == "active":
+        query = query.where(GapDataFetch.status.in_(ACTIVE_STATUSES))
+    elif status:
+        if status not in STATUSES:
+            return _error(f"unknown status {status!r} (expected active or one of {', '.join(STATUSES)})", 400)
+        query = query.where(GapDataFetch.status == status)
+    group_ref = request.args.get("group")
+    if group_ref:
+        query = query.where(GapDataFetch.pages_group_id == queries.group_or_404(session_, group_ref).id)
+    try:
+        limit = max(1, min(500, int(request.args.get("limit", "100"))))
+    except ValueError:
+        return _error("limit must be a number", 400)
+    return jsonify(fetches=[fetch_payload(f) for f in session_.scalars(query.limit(limit))])
+
+
+@bp.get("/fetches/<int:fetch_id>")
+def fetch_status(fetch_id: int):
+    check_fetches()
+    session_ = get_session()
+    return jsonify(fetch_payload(queries.fetch_or_404(session_, fetch_id)))
+
+
+@bp.post("/fetches/<int:fetch_id>/cancel")
+def cancel_fetch(fetch_id: int):
+    session_ = get_session()
+    fetch = queries.fetch_or_404(session_, fetch_id)
+    result = services.cancel_fetch(session_, fetch, scrapyd_client())
+    payload = {"cancelled": result.cancelled, "message": result.message, "warning": result.warning}
+    payload["fetch"] = fetch_payload(fetch)
+    return jsonify(payload), (200 if result.cancelled else 409)
+
+
+@bp.get("/fetches/<int:fetch_id>/products")
+def fetch_products(fetch_id: int):
+    session_ = get_session()
+    fetch = queries.fetch_or_404(session_, fetch_id)
+    rows = [presenters.product_row(pd) for pd in queries.product_data(session_, fetch.id)]
+    rows = presenters.filter_rows(
+        rows, request.args.get("q", ""), request.args.get("availability", ""), request.args.get("sort", "position")
+    )
+    for row in rows:
+        row["thumbnail_url"] = (
+            url_for("files.image", relpath=row["thumbnail"], _external=True) if row["thumbnail"] else None
+        )
+    return jsonify(fetch_id=fetch.id, status=fetch.status, count=len(rows), products=rows)

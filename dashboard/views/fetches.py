@@ -1,0 +1,167 @@
+"""A fetch: live progress, the crawl log, Cancel, the SQL file and the products."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+
+from dashboard import presenters, queries, services
+from dashboard.database import check_fetches, get_session, scrapyd_client
+from dashboard.files_util import resolve_under_root
+from dashboard.forms import ActionForm
+from dashboard.scrapyd import ScrapydError
+
+bp = Blueprint("fetches", __name__)
+
+
+def fetch_urls(fetch) -> dict[str, str]:
+    return {
+        "page": url_for("fetches.show", fetch_id=fetch.id),
+        "status": url_for("fetches.status", fetch_id=fetch.id),
+        "log": url_for("fetches.log", fetch_id=fetch.id),
+        "output": url_for("fetches.output", fetch_id=fetch.id),
+        "group": url_for("groups.show", group_id=fetch.pages_group_id),
+    }
+
+
+@bp.get("/fetches")
+def index():
+    check_fetches()
+    session = get_session()
+    return render_template("fetches/index.html", fetches=queries.recent_fetches(session, limit=200))
+
+
+@bp.get("/fetches/<int:fetch_id>")
+def show(fetch_id: int):
+    check_fetches()
+    session = get_session()
+    fetch = queries.fetch_or_404(session, fetch_id)
+    group = fetch.pages_group
+    q = request.args.get("q", "")
+    availability = request.args.get("availability", "")
+    sort = request.args.get("sort", "position")
+    per_page = int(current_app.config["PRODUCTS_PER_PAGE"])
+    try:
+        page_number = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page_number = 1
+
+    all_rows = [presenters.product_row(pd) for pd in queries.product_data(session, fetch.id)]
+    rows = presenters.filter_rows(all_rows, q, availability, sort)
+    pages_total = max(1, math.ceil(len(rows) / per_page))
+    page_number = min(page_number, pages_total)
+    shown = rows[(page_number - 1) * per_page : page_number * per_page]
+    summary = {
+        "total": len(all_rows),
+        "available": sum(1 for r in all_rows if r["availability"] == "available"),
+        "partial": sum(1 for r in all_rows if r["availability"] == "partial"),
+        "soldout": sum(1 for r in all_rows if r["availability"] == "soldout"),
+        "discounted": sum(1 for r in all_rows if r["percent_off"]),
+        "with_problems": sum(1 for r in all_rows if r["problems"]),
+    }
+    active_other = queries.group_active_fetch(session, fetch.pages_group_id)
+    return render_template(
+        "fetches/show.html",
+        fetch=fetch,
+        group=group,
+        state=presenters.fetch_json(fetch, fetch_urls(fetch)),
+        rows=shown,
+        matched=len(rows),
+        summary=summary,
+        q=q,
+        availability=availability,
+        sort=sort,
+        sorts=presenters.SORTS,
+        availability_filters=presenters.AVAILABILITY_FILTERS,
+        page_number=page_number,
+        pages_total=pages_total,
+        group_busy=active_other is not None,
+        has_pages=bool(group.pages),
+        output_file=_output_file(fetch),
+        action_form=ActionForm(),
+    )
+
+
+@bp.get("/fetches/<int:fetch_id>/log")
+def log(fetch_id: int):
+    """The end of the crawl log, read from scrapyd by the server (its credentials never reach the browser)."""
+    session = get_session()
+    fetch = queries.fetch_or_404(session, fetch_id)
+    headers = {"Cache-Control": "no-store"}
+    if not fetch.scrapyd_job_id:
+        return Response("This fetch did not run through scrapyd: no log here.\n", mimetype="text/plain", headers=headers)
+    try:
+        tail = scrapyd_client().log_tail(fetch.scrapyd_job_id, max_bytes=int(request.args.get("bytes", 96 * 1024)))
+    except (ScrapydError, ValueError) as exc:
+        return Response(f"The log is not available: {exc}\n", status=502, mimetype="text/plain", headers=headers)
+    if tail is None:
+        text = "No log yet: the crawl has not started.\n" if fetch.is_active else "scrapyd has no log for this job (it keeps the last logs only).\n"
+        return Response(text, mimetype="text/plain", headers=headers)
+    text, truncated = tail
+    if truncated:
+        text = "… (earlier lines omitted)\n" + text
+    return Response(text, mimetype="text/plain", headers=headers)
+
+
+@bp.post("/fetches/<int:fetch_id>/cancel")
+def cancel(fetch_id: int):
+    session = get_session()
+    fetch = queries.fetch_or_404(session, fetch_id)
+    ActionForm().validate_on_submit()
+    result = services.cancel_fetch(session, fetch, scrapyd_client())
+    flash(result.message, "success" if result.cancelled else "info")
+    if result.warning:
+        flash(result.warning, "warning")
+    return redirect(url_for("fetches.show", fetch_id=fetch.id)), 303
+
+
+def _output_file(fetch) -> Path | None:
+    if not fetch.output_path or fetch.status != "succeeded":
+        return None
+    path = resolve_under_root(current_app.config["OUTPUT_ROOT"], fetch.output_path)
+    if path is None or not path.is_file():
+        return None
+    return path
+
+
+@bp.get("/fetches/<int:fetch_id>/output.sql")
+def output(fetch_id: int):
+    session = get_session()
+    fetch = queries.fetch_or_404(session, fetch_id)
+    path = _output_file(fetch)
+    if path is None:
+        abort(404)
+    name = f"gapspider-{_slug(fetch.pages_group.title)}-{fetch.folder_timestamp}.sql"
+    return send_file(path, mimetype="application/sql", as_attachment=True, download_name=name, max_age=0)
+
+
+def _slug(text: str) -> str:
+    slug = "".join(c.lower() if c.isalnum() else "-" for c in text).strip("-")
+    while "--" in slug:
+        slug = slug.replace("--", "-")
+    return slug[:40] or "group"
+
+
+@bp.get("/fetches/<int:fetch_id>/status.json")
+def status(fetch_id: int):
+    """What the fetch page polls (same session/login as the page)."""
+    check_fetches()
+    session = get_session()
+    fetch = queries.fetch_or_404(session, fetch_id)
+    response = jsonify(presenters.fetch_json(fetch, fetch_urls(fetch)))
+    response.headers["Cache-Control"] = "no-store"
+    return response

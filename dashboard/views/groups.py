@@ -1,0 +1,128 @@
+"""Pages groups: index, show, create, edit, delete, and Fetch Data."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy.exc import IntegrityError
+
+from gapspider.groups import GroupError, create_group, rename_group
+
+from dashboard import queries, services
+from dashboard.database import check_fetches, fetch_checker, get_session, scrapyd_client
+from dashboard.forms import ActionForm, GroupForm, PageForm
+
+bp = Blueprint("groups", __name__)
+
+
+@bp.get("/")
+def index():
+    check_fetches()
+    session = get_session()
+    return render_template(
+        "groups/index.html",
+        summaries=queries.group_summaries(session),
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/groups/new", methods=["GET", "POST"])
+def new():
+    form = GroupForm()
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            group = create_group(session, form.title.data)
+            session.commit()
+        except GroupError as exc:
+            session.rollback()
+            form.title.errors.append(str(exc))
+        except IntegrityError:
+            session.rollback()
+            form.title.errors.append("A group with this title already exists.")
+        else:
+            flash(f"Group “{group.title}” created. Now add its Gap category pages.", "success")
+            return redirect(url_for("groups.show", group_id=group.id))
+    return render_template("groups/form.html", form=form, group=None), 200 if request.method == "GET" else 422
+
+
+@bp.get("/groups/<int:group_id>")
+def show(group_id: int):
+    check_fetches()
+    session = get_session()
+    group = queries.group_or_404(session, group_id)
+    fetches = queries.recent_fetches(session, group.id, limit=100)
+    active = next((f for f in fetches if f.is_active), None)
+    return render_template(
+        "groups/show.html",
+        group=group,
+        pages=group.pages,
+        fetches=fetches,
+        active=active,
+        page_form=PageForm(),
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/groups/<int:group_id>/edit", methods=["GET", "POST"])
+def edit(group_id: int):
+    session = get_session()
+    group = queries.group_or_404(session, group_id)
+    form = GroupForm(obj=group)
+    if form.validate_on_submit():
+        try:
+            rename_group(session, group, form.title.data)
+            session.commit()
+        except GroupError as exc:
+            session.rollback()
+            form.title.errors.append(str(exc))
+        except IntegrityError:
+            session.rollback()
+            form.title.errors.append("A group with this title already exists.")
+        else:
+            flash("Group renamed.", "success")
+            return redirect(url_for("groups.show", group_id=group.id))
+    return render_template("groups/form.html", form=form, group=group), 200 if request.method == "GET" else 422
+
+
+@bp.post("/groups/<int:group_id>/delete")
+def delete(group_id: int):
+    session = get_session()
+    group = queries.group_or_404(session, group_id)
+    ActionForm().validate_on_submit()  # CSRFProtect has already checked the token
+    if queries.group_active_fetch(session, group.id) is not None:
+        flash("This group has a running fetch: cancel it before deleting the group.", "error")
+        return redirect(url_for("groups.show", group_id=group.id))
+    title = group.title
+    session.delete(group)
+    session.commit()
+    flash(f"Group “{title}” deleted with its pages and fetch history (files on disk are kept).", "success")
+    return redirect(url_for("groups.index"))
+
+
+@bp.post("/groups/<int:group_id>/fetch")
+def fetch_data(group_id: int):
+    """Fetch Data: create the pending fetch and schedule its crawl (see services.start_fetch)."""
+    session = get_session()
+    group = queries.group_or_404(session, group_id)
+    if queries.group_active_fetch(session, group.id) is not None:
+        # Maybe a crawl that died: the honest-state check frees the group if so.
+        fetch_checker().run()
+        session.expire_all()
+    try:
+        fetch = services.start_fetch(session, group, scrapyd_client())
+    except services.SchedulingFailed as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("fetches.show", fetch_id=exc.fetch.id)), 303
+    except services.FetchStartError as exc:
+        flash(exc.message, "error")
+        return redirect(_back(url_for("groups.show", group_id=group.id))), 303
+    flash(f"Fetch #{fetch.id} of “{group.title}” is scheduled.", "success")
+    return redirect(url_for("fetches.show", fetch_id=fetch.id)), 303
+
+
+def _back(default: str) -> str:
+    target = request.form.get("next") or ""
+    if target.startswith("/") and not target.startswith("//"):
+        return target
+    return default
+
