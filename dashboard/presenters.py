@@ -126,6 +126,13 @@ def fetch_progress(fetch: GapDataFetch) -> dict[str, Any]:
             elif index == reached:
                 overall += weight * percent / 100.0
         overall = min(99.0, overall)
+    for counter in (pages, products, images, parsed):
+        if fetch.is_active:
+            counter["tone"] = "run"
+        elif counter["percent"] >= 100 and not counter["failed"]:
+            counter["tone"] = "ok"
+        else:
+            counter["tone"] = "bad" if status == FAILED or counter["failed"] else "ok"
     return {
         "pages": pages,
         "products": products,
@@ -135,11 +142,25 @@ def fetch_progress(fetch: GapDataFetch) -> dict[str, Any]:
     }
 
 
+# A failed fetch keeps the current_step of the stage it was in ("Fetching 53 product pages", "Parsing product pages").
+STEP_WORDS = [
+    (("pars",), PARSING_PRODUCT_PAGES),
+    (("sql", "output", "writing"), GENERATING_OUTPUT),
+    (("image",), FETCHING_PRODUCT_IMAGE),
+    (("product page",), FETCHING_PRODUCT_PAGE),
+    (("product list", "listing"), FETCHING_PRODUCT_LIST),
+]
+
+
 def _failed_stage_index(fetch: GapDataFetch) -> int:
     details = fetch.error_details or {}
     stage = details.get("status_when_stopped") or details.get("stage_status") or details.get("status")
     if stage in STAGE_INDEX:
         return STAGE_INDEX[stage]
+    step = (fetch.current_step or "").lower()
+    for words, status in STEP_WORDS:
+        if any(word in step for word in words):
+            return STAGE_INDEX[status]
     if fetch.parsed_products:
         return STAGE_INDEX[PARSING_PRODUCT_PAGES]
     if fetch.processed_images or fetch.failed_images:

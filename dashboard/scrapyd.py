@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import socket
 import urllib.error
 import urllib.parse
@@ -61,11 +60,13 @@ class ScrapydClient:
         username: str = "",
         password: str = "",
         timeout: float = 15.0,
+        job_settings: dict[str, str] | None = None,
     ):
         self.url = url.rstrip("/")
         self.project = project
         self.spider = spider
         self.timeout = timeout
+        self.job_settings = dict(job_settings or {})
         self._auth = None
         if username or password:
             token = base64.b64encode(f"{username}:{password}".encode()).decode()
@@ -80,6 +81,7 @@ class ScrapydClient:
             username=cfg["SCRAPYD_USERNAME"],
             password=cfg["SCRAPYD_PASSWORD"],
             timeout=cfg["SCRAPYD_TIMEOUT"],
+            job_settings=cfg.get("SCRAPYD_JOB_SETTINGS") or {},
         )
 
     # ------------------------------------------------------------ plumbing
@@ -92,12 +94,13 @@ class ScrapydClient:
         query: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         timeout: float | None = None,
+        method: str | None = None,
     ) -> tuple[int, bytes, Any]:
         url = f"{self.url}/{path.lstrip('/')}"
         if query:
             url += "?" + urllib.parse.urlencode(query)
         body = urllib.parse.urlencode(list(data)).encode() if data is not None else None
-        request = urllib.request.Request(url, data=body, method="POST" if body is not None else "GET")
+        request = urllib.request.Request(url, data=body, method=method or ("POST" if body is not None else "GET"))
         if self._auth:
             request.add_header("Authorization", self._auth)
         for name, value in (headers or {}).items():
@@ -150,7 +153,7 @@ class ScrapydClient:
             ("spider", self.spider),
             ("jobid", job_id),
         ]
-        for key, value in (settings or {}).items():
+        for key, value in {**self.job_settings, **(settings or {})}.items():
             data.append(("setting", f"{key}={value}"))
         for key, value in spider_args.items():
             data.append((key, str(value)))
@@ -174,20 +177,25 @@ class ScrapydClient:
         """The end of a job's log (text, truncated?), or None when scrapyd has no log for it."""
         safe_job = urllib.parse.quote(job_id, safe="")
         path = f"logs/{urllib.parse.quote(self.project)}/{urllib.parse.quote(self.spider)}/{safe_job}.log"
-        status, body, headers = self._request(
-            path, headers={"Range": f"bytes=-{int(max_bytes)}"}, timeout=min(self.timeout, 10)
-        )
+        # Twisted answers a suffix range longer than the file with HTTP 500: ask for the size first.
+        timeout = min(self.timeout, 10)
+        status, _body, headers = self._request(path, method="HEAD", timeout=timeout)
         if status == 404:
             return None
-        if status == 416:  # empty file
+        if status != 200:
+            raise ScrapydRefused(f"scrapyd answered HTTP {status} for the log")
+        size = int(headers.get("Content-Length") or 0)
+        if size == 0:
             return "", False
+        start = max(0, size - int(max_bytes))
+        extra = {"Range": f"bytes={start}-"} if start else {}
+        status, body, _headers = self._request(path, headers=extra, timeout=timeout)
+        if status == 404:
+            return None
         if status not in (200, 206):
             raise ScrapydRefused(f"scrapyd answered HTTP {status} for the log")
-        truncated = False
-        if status == 206:
-            match = re.match(r"bytes (\d+)-", headers.get("Content-Range", "") if headers else "")
-            truncated = bool(match and int(match.group(1)) > 0)
         text = body.decode("utf-8", "replace")
+        truncated = status == 206 and start > 0
         if truncated and "\n" in text:
             text = text.split("\n", 1)[1]  # drop the partial first line
         return text, truncated

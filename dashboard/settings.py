@@ -12,6 +12,7 @@
 | SCRAPYD_PROJECT              | scrapyd project name                                                 | gapspider                    |
 | SCRAPYD_SPIDER               | spider name                                                          | gap                          |
 | SCRAPYD_TIMEOUT              | seconds to wait for scrapyd                                          | 15                           |
+| SCRAPYD_JOB_SETTINGS         | Scrapy settings for every scheduled crawl, `K=V` separated by spaces | (none)                       |
 | DASHBOARD_CHECK_INTERVAL     | seconds between two checks of active fetches against scrapyd        | 5                            |
 | DASHBOARD_BACKGROUND_CHECK   | 1: a background thread runs the check periodically                   | 0 (`make dashboard` sets 1)  |
 | DASHBOARD_SCHEDULE_GRACE     | seconds a just-created fetch may be unknown to scrapyd               | 60                           |
@@ -43,6 +44,17 @@ def _env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def parse_job_settings(text: str) -> dict[str, str]:
+    """`GAP_DOWNLOAD_DELAY=2 GAP_IMAGE_RENDITIONS=VLI,Z` -> {"GAP_DOWNLOAD_DELAY": "2", ...}."""
+    result: dict[str, str] = {}
+    for item in (text or "").split():
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ValueError(f"SCRAPYD_JOB_SETTINGS: {item!r} is not NAME=value")
+        result[name] = value
+    return result
+
+
 def from_environment() -> dict[str, Any]:
     secret = _env("DASHBOARD_SECRET_KEY") or _env("SECRET_KEY")
     return {
@@ -58,6 +70,7 @@ def from_environment() -> dict[str, Any]:
         "SCRAPYD_PROJECT": _env("SCRAPYD_PROJECT", "gapspider"),
         "SCRAPYD_SPIDER": _env("SCRAPYD_SPIDER", "gap"),
         "SCRAPYD_TIMEOUT": _env_float("SCRAPYD_TIMEOUT", 15.0),
+        "SCRAPYD_JOB_SETTINGS": parse_job_settings(_env("SCRAPYD_JOB_SETTINGS")),
         "DASHBOARD_CHECK_INTERVAL": _env_float("DASHBOARD_CHECK_INTERVAL", 5.0),
         "DASHBOARD_BACKGROUND_CHECK": _env_bool("DASHBOARD_BACKGROUND_CHECK", False),
         "DASHBOARD_SCHEDULE_GRACE": _env_float("DASHBOARD_SCHEDULE_GRACE", 60.0),

@@ -74,7 +74,10 @@
     });
     container.querySelectorAll("[data-progress]").forEach(function (el) {
       var key = el.getAttribute("data-progress");
-      var percent = key === "overall" ? state.progress.overall : state.progress[key].percent;
+      var counter = state.progress[key];
+      var percent = key === "overall" ? state.progress.overall : counter.percent;
+      var tone = key === "overall" ? (state.tone === "wait" ? "wait" : state.tone) : counter.tone;
+      el.className = el.className.replace(/\btone-\w+/g, "").trim() + " tone-" + tone;
       var bar = el.querySelector("span");
       if (bar) bar.style.width = percent + "%";
       el.setAttribute("aria-valuenow", percent);
@@ -189,7 +192,8 @@
         .catch(function () { out.hidden = true; });
     }
     input.addEventListener("input", function () { window.clearTimeout(timer); timer = window.setTimeout(show, 250); });
-    if (input.value) show();
+    var field = input.closest(".field");
+    if (input.value && !(field && field.classList.contains("has-error"))) show();
   });
 
   // ------------------------------------------------------------ filters submit on change

@@ -1,0 +1,623 @@
+"""Dashboard routes with Flask's test client on PostgreSQL.
+
+scrapyd is a closed loopback port here ("scrapyd down"); scheduling and cancelling against a real scrapyd are in
+tests/test_scrapyd_dashboard.py, the whole flow in a browser in tests/test_browser_dashboard.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from gapspider import db
+from gapspider.groups import add_page, create_group
+from gapspider.models import FAILED, PENDING, SUCCEEDED, GapDataFetch, GapPage, PagesGroup, Product, ProductData
+
+from dashboard import create_app
+from dashboard.scrapyd_server import free_port
+from dashboard.services import NEVER_STARTED, check_active_fetches
+from dashboard.testing import csrf_token, flashes, post_form
+from tests.crawl import JEANS_URL, TSHIRTS_URL
+
+JEANS_API = (
+    "https://api.gap.com/v2/catalog_search_products/v2/category_products?cid=5664&pageSize=200&pageNumber=0"
+)
+
+
+@pytest.fixture
+def output_root(tmp_path):
+    root = tmp_path / "out"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+def app(pg_url, output_root):
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": pg_url,
+            "OUTPUT_ROOT": str(output_root),
+            "SCRAPYD_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens: scrapyd is down
+            "SCRAPYD_TIMEOUT": 3,
+            "DASHBOARD_CHECK_INTERVAL": 0,
+            "DASHBOARD_PASSWORD": "",
+            "DASHBOARD_API_TOKEN": "",
+        }
+    )
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def count(db_url, model, *where) -> int:
+    with db.session_scope(db_url) as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def make_group(db_url, title="Women's denim", urls=(("Women / Jeans", JEANS_URL),)) -> int:
+    with db.session_scope(db_url) as session:
+        group = create_group(session, title)
+        for page_title, url in urls:
+            add_page(session, group, page_title, url)
+        return group.id
+
+
+def active_fetch_for(db_url, group_id, status=PENDING, job_id="not-a-real-job") -> int:
+    with db.session_scope(db_url) as session:
+        fetch = db.create_fetch(session, group_id, scrapyd_job_id=job_id)
+        db.set_fetch(session, fetch.id, status=status)
+        return fetch.id
+
+
+PARSED = {
+    "title": "High Rise '90s Loose Jeans",
+    "color": {"name": "Medium Indigo", "cc_id": "796255962"},
+    "sizes": [
+        {"label": "24", "available": True},
+        {"label": "25", "available": False},
+        {"label": "26", "available": True},
+    ],
+    "price": {"current": "49.97", "regular": "89.95", "currency": "USD", "percent_off": "44"},
+    "discounts": [
+        {"text": "Extra 20% off with code SAVE", "percent": 20, "applies": True, "excluded": False},
+        {"text": "50% off everything", "percent": 50, "applies": False, "excluded": True},
+    ],
+    "available": True,
+    "images": [],
+    "warnings": [],
+    "blocked": False,
+}
+
+
+def seed_finished_fetch(db_url, output_root, *, name=PARSED["title"]) -> tuple[int, int]:
+    """A succeeded fetch with three products, their image files and an SQL file (what the spider leaves)."""
+    group_id = make_group(db_url)
+    ts = "20261203201500"
+    folder = output_root / str(group_id) / ts
+    sql = folder / f"gap_data_{ts}.sql"
+    with db.session_scope(db_url) as session:
+        fetch = db.create_fetch(session, group_id, folder_timestamp=ts)
+        rows = [
+            ("796255962", name, "Medium Indigo", dict(PARSED, title=name), "49.97", "89.95"),
+            ("796255963", "Low Rise Jeans", "Black", dict(
+                PARSED,
+                title="Low Rise Jeans",
+                color={"name": "Black", "cc_id": "796255963"},
+                sizes=[{"label": "24", "available": False}, {"label": "25", "available": False}],
+                available=False,
+                discounts=[],
+                price={"current": "59.95", "regular": "59.95", "currency": "USD", "percent_off": None},
+            ), "59.95", "59.95"),
+            ("796255964", "Barrel Jeans", "Light Wash", None, "39.99", "79.95"),
+        ]
+        for position, (cc, style_name, cc_name, parsed, effective, regular) in enumerate(rows):
+            product = Product(style_id="606303", cc_id=cc, style_name=style_name, cc_name=cc_name)
+            session.add(product)
+            session.flush()
+            image_dir = folder / cc / "images"
+            image_dir.mkdir(parents=True)
+            (image_dir / "0-vli.jpg").write_bytes(b"\xff\xd8\xff\xe0fake-jpeg")
+            session.add(
+                ProductData(
+                    product_id=product.id,
+                    gap_data_fetch_id=fetch.id,
+                    folder_timestamp=ts,
+                    position=position,
+                    effective_price=effective,
+                    regular_price=regular,
+                    inventory_status="IN_STOCK",
+                    parsed_data=parsed,
+                    image_paths=[f"{group_id}/{ts}/{cc}/images/0-vli.jpg"],
+                    html_file_path=str(folder / f"{cc}.html"),
+                    product_page_url=f"https://www.gap.com/browse/product.do?pid={cc}",
+                )
+            )
+        (folder / "796255962.html").write_text("<html>saved page</html>")
+        sql.write_text("BEGIN;\n-- gapspider output\nCOMMIT;\n")
+        db.set_fetch(
+            session,
+            fetch.id,
+            status=SUCCEEDED,
+            total_pages=1,
+            processed_pages=1,
+            total_products=3,
+            processed_products=3,
+            parsed_products=2,
+            total_images=3,
+            processed_images=3,
+            output_path=str(sql),
+            started_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=75),
+            completed_at=dt.datetime.now(dt.timezone.utc),
+        )
+        return group_id, fetch.id
+
+
+# ---------------------------------------------------------------- groups
+
+
+def test_index_shows_an_empty_state_then_groups(client, pg_url):
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "No pages groups yet" in page.get_data(as_text=True)
+
+    group_id = make_group(pg_url, urls=(("Women / Jeans", JEANS_URL), ("Men / T-Shirts", TSHIRTS_URL)))
+    html = client.get("/").get_data(as_text=True)
+    row = re.search(rf'<tr data-group-id="{group_id}">(.*?)</tr>', html, re.S).group(1)
+    assert "Women&#39;s denim" in row
+    assert '<td class="num">2</td>' in row
+    assert "never fetched" in row
+    assert "Fetch Data" in row and "disabled" not in row.split("Fetch Data")[0].rsplit("<button", 1)[1]
+
+
+def test_create_group_and_refuse_a_duplicate_title(client, pg_url):
+    response = post_form(client, "/groups/new", {"title": "  Women's denim  "})
+    assert response.status_code == 302
+    group_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    page = client.get(f"/groups/{group_id}").get_data(as_text=True)
+    assert ("success", "Group “Women&#39;s denim” created. Now add its Gap category pages.") in flashes(page)
+
+    again = post_form(client, "/groups/new", {"title": "Women's denim"})
+    assert again.status_code == 422
+    assert "already exists" in again.get_data(as_text=True)
+    empty = post_form(client, "/groups/new", {"title": "   "})
+    assert empty.status_code == 422
+    assert "The group needs a title." in empty.get_data(as_text=True)
+    assert count(pg_url, PagesGroup) == 1
+
+
+def test_rename_and_delete_a_group(client, pg_url):
+    group_id = make_group(pg_url)
+    other = make_group(pg_url, title="Men", urls=())
+    clash = post_form(client, f"/groups/{group_id}/edit", {"title": "Men"})
+    assert clash.status_code == 422 and "already exists" in clash.get_data(as_text=True)
+    assert post_form(client, f"/groups/{group_id}/edit", {"title": "Denim"}).status_code == 302
+    with db.session_scope(pg_url) as session:
+        assert session.get(PagesGroup, group_id).title == "Denim"
+
+    deleted = post_form(client, f"/groups/{group_id}/delete", follow_redirects=True)
+    assert "Group “Denim” deleted" in deleted.get_data(as_text=True)
+    assert count(pg_url, PagesGroup) == 1 and count(pg_url, GapPage) == 0
+    assert client.get(f"/groups/{group_id}").status_code == 404
+    assert client.get(f"/groups/{other}").status_code == 200
+
+
+# ---------------------------------------------------------------- pages
+
+
+def test_add_a_page_from_a_gap_url_shows_the_listing_api_url(client, pg_url):
+    group_id = make_group(pg_url, urls=())
+    response = post_form(client, f"/groups/{group_id}/pages/new", {"web_page_url": JEANS_URL, "title": ""})
+    assert response.status_code == 303
+    html = client.get(f"/groups/{group_id}").get_data(as_text=True)
+    assert ("success", "Page “Women / Jeans” added.") in flashes(html)
+    with db.session_scope(pg_url) as session:
+        page = session.scalars(select(GapPage)).one()
+        assert page.title == "Women / Jeans"  # derived from the URL path
+        assert page.api_url.startswith(JEANS_API)
+        assert "department=136" in page.api_url
+    assert page.api_url.replace("&", "&amp;") in html
+    assert "cid 5664 · department 136" in html
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://example.com/browse/category.do?cid=5664", "example.com is not a Gap site"),
+        ("https://www.gap.com/browse/women/jeans", "The URL has no cid (category id)"),
+        ("https://www.gap.com/browse/product.do?pid=796255962", "This is a product page"),
+        ("gap.com jeans", "This is not a web URL"),
+        ("https://www.gap.com/browse/category.do?cid=abc", "is not a number"),
+    ],
+)
+def test_a_url_that_is_not_a_gap_category_page_gets_a_form_error(client, pg_url, url, message):
+    group_id = make_group(pg_url, urls=())
+    response = post_form(client, f"/groups/{group_id}/pages/new", {"web_page_url": url, "title": "X"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    errors = re.findall(r'<ul class="errors"><li>(.*?)</li>', html)
+    assert any(message in e.replace("&#39;", "'") for e in errors), errors
+    assert count(pg_url, GapPage) == 0
+
+
+def test_edit_and_delete_a_page(client, pg_url):
+    group_id = make_group(pg_url)
+    with db.session_scope(pg_url) as session:
+        page_id = session.scalars(select(GapPage.id)).one()
+    form = client.get(f"/pages/{page_id}/edit").get_data(as_text=True)
+    assert JEANS_API.split("?")[0] in form  # the derived URL is shown on the edit form
+
+    bad = post_form(client, f"/pages/{page_id}/edit", {"web_page_url": "https://www.gap.com/", "title": "T"})
+    assert bad.status_code == 422
+    ok = post_form(client, f"/pages/{page_id}/edit", {"web_page_url": TSHIRTS_URL, "title": "Tees"})
+    assert ok.status_code == 303
+    with db.session_scope(pg_url) as session:
+        page = session.get(GapPage, page_id)
+        assert (page.title, page.web_page_parameters["cid"]) == ("Tees", "5225")
+        assert "cid=5225" in page.api_url
+
+    assert post_form(client, f"/pages/{page_id}/delete").status_code == 303
+    assert count(pg_url, GapPage) == 0
+    assert client.get(f"/groups/{group_id}").status_code == 200
+
+
+def test_derive_preview(client):
+    ok = client.get("/pages/derive", query_string={"url": JEANS_URL}).get_json()
+    assert ok["ok"] and ok["cid"] == "5664" and ok["department"] == "136" and ok["title"] == "Women / Jeans"
+    assert ok["api_url"].startswith(JEANS_API)
+    bad = client.get("/pages/derive", query_string={"url": "https://www.gap.com/"}).get_json()
+    assert bad == {"ok": False, "error": bad["error"]} and "cid" in bad["error"]
+
+
+# ---------------------------------------------------------------- security
+
+
+def test_every_form_needs_its_csrf_token(client, pg_url):
+    group_id = make_group(pg_url)
+    fetches_before = count(pg_url, GapDataFetch)
+    for url, data in [
+        ("/groups/new", {"title": "Forged"}),
+        (f"/groups/{group_id}/fetch", {}),
+        (f"/groups/{group_id}/delete", {}),
+        (f"/groups/{group_id}/pages/new", {"web_page_url": TSHIRTS_URL}),
+    ]:
+        response = client.post(url, data=data)
+        assert response.status_code == 303, url
+        for wrong in ("", "forged-token"):
+            assert client.post(url, data=dict(data, csrf_token=wrong)).status_code == 303
+    html = client.get("/").get_data(as_text=True)
+    assert any("nothing was changed" in text for _c, text in flashes(html))
+    assert count(pg_url, PagesGroup) == 1 and count(pg_url, GapPage) == 1
+    assert count(pg_url, GapDataFetch) == fetches_before
+
+
+def test_security_headers_and_cookie_flags(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp.split(
+        "style-src-attr"
+    )[0]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    html = response.get_data(as_text=True)
+    assert "<script>" not in html  # no inline script: the CSP forbids it
+
+
+def test_script_in_a_product_name_is_shown_as_text(client, pg_url, output_root):
+    evil = "<script>alert(1)</script>"
+    group_id, fetch_id = seed_finished_fetch(pg_url, output_root, name=evil)
+    with db.session_scope(pg_url) as session:
+        session.get(PagesGroup, group_id).title = f"Group {evil}"
+    for url in (f"/fetches/{fetch_id}", f"/groups/{group_id}", "/", "/fetches"):
+        html = client.get(url).get_data(as_text=True)
+        assert evil not in html, url
+    html = client.get(f"/fetches/{fetch_id}").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_files_are_served_only_from_the_output_root(client, pg_url, output_root, tmp_path):
+    group_id, _fetch_id = seed_finished_fetch(pg_url, output_root)
+    good = f"{group_id}/20261203201500/796255962/images/0-vli.jpg"
+    response = client.get(f"/files/{good}")
+    assert response.status_code == 200
+    assert response.mimetype == "image/jpeg"
+    assert response.data.startswith(b"\xff\xd8")
+
+    secret = tmp_path / "secret.jpg"
+    secret.write_bytes(b"\xff\xd8secret")
+    (output_root / "escape.jpg").symlink_to(secret)
+    for path in [
+        "../secret.jpg",
+        f"{group_id}/../../secret.jpg",
+        "%2e%2e/secret.jpg",
+        f"{group_id}/20261203201500/..%2f..%2f..%2fsecret.jpg",
+        "escape.jpg",  # a symlink out of the root
+        str(secret).lstrip("/"),
+        f"{group_id}/20261203201500/796255962.html",  # not an image
+        f"{group_id}/20261203201500/gap_data_20261203201500.sql",
+        f"{group_id}/20261203201500/nope.jpg",
+    ]:
+        assert client.get(f"/files/{path}").status_code == 404, path
+    assert client.get("/files//etc/passwd", follow_redirects=True).status_code == 404
+
+
+def test_login_when_a_password_is_set(pg_url, output_root):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "k",
+            "DATABASE_URL": pg_url,
+            "OUTPUT_ROOT": str(output_root),
+            "SCRAPYD_URL": f"http://127.0.0.1:{free_port()}",
+            "DASHBOARD_PASSWORD": "s3cret",
+            "DASHBOARD_API_TOKEN": "api-token",
+            "DASHBOARD_CHECK_INTERVAL": 0,
+        }
+    )
+    client = app.test_client()
+    make_group(pg_url)
+    response = client.get("/groups/1")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert client.get("/static/app.css").status_code == 200
+    assert client.get("/api/groups").status_code == 401
+    assert client.get("/api/groups", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get("/api/groups", headers={"Authorization": "Bearer api-token"}).status_code == 200
+
+    token = csrf_token(client, "/login")
+    wrong = client.post("/login?next=/groups/1", data={"password": "nope", "csrf_token": token})
+    assert wrong.status_code == 401 and "Wrong password." in wrong.get_data(as_text=True)
+    ok = client.post("/login?next=/groups/1", data={"password": "s3cret", "csrf_token": token})
+    assert ok.status_code == 303 and ok.headers["Location"] == "/groups/1"
+    assert client.get("/groups/1").status_code == 200
+    assert client.get("/api/groups").status_code == 200  # the logged-in session works for the API too
+    evil_next = client.post("/login?next=//evil.example/", data={"password": "s3cret", "csrf_token": csrf_token(client, "/")})
+    assert evil_next.headers["Location"] == "/"
+
+    assert post_form(client, "/logout").status_code == 303
+    assert client.get("/groups/1").status_code == 302
+
+
+# ---------------------------------------------------------------- Fetch Data
+
+
+def test_fetch_data_with_scrapyd_down_fails_the_new_fetch_and_says_why(client, pg_url):
+    group_id = make_group(pg_url)
+    response = post_form(client, f"/groups/{group_id}/fetch")
+    assert response.status_code == 303
+    with db.session_scope(pg_url) as session:
+        fetch = session.scalars(select(GapDataFetch)).one()
+        assert fetch.status == FAILED
+        assert fetch.error_message.startswith("could not schedule the crawl: scrapyd is unreachable at http://127.0.0.1:")
+        assert fetch.error_details["stage"] == "schedule"
+        assert fetch.completed_at is not None and fetch.folder_timestamp and fetch.scrapyd_job_id
+    assert response.headers["Location"] == f"/fetches/{fetch.id}"
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert any(c == "error" and "The fetch could not be started: scrapyd is unreachable" in t for c, t in flashes(html))
+    assert "scrapyd is unreachable: Fetch Data cannot start crawls" in html  # the banner
+    assert count(pg_url, GapDataFetch, GapDataFetch.status == PENDING) == 0
+    # The group is free again: the button is enabled.
+    show = client.get(f"/groups/{group_id}").get_data(as_text=True)
+    assert re.search(r"<button [^>]*data-fetch-button[^>]*>", show).group(0).find("disabled") == -1
+
+
+def test_fetch_data_is_refused_while_a_fetch_is_active(client, pg_url):
+    group_id = make_group(pg_url)
+    fetch_id = active_fetch_for(pg_url, group_id, status="fetching_product_page")
+    for url in ("/", f"/groups/{group_id}", f"/fetches/{fetch_id}"):
+        html = client.get(url).get_data(as_text=True)
+        button = re.search(r"<button [^>]*data-fetch-button[^>]*>", html).group(0)
+        assert "disabled" in button, url
+
+    response = post_form(client, f"/groups/{group_id}/fetch", follow_redirects=True)
+    assert (
+        "error",
+        "A fetch is already running for this group: wait for it to finish or cancel it.",
+    ) in flashes(response.get_data(as_text=True))
+    assert count(pg_url, GapDataFetch) == 1
+    assert load_status(pg_url, fetch_id) == "fetching_product_page"  # scrapyd down: the check changes nothing
+
+
+def load_status(db_url, fetch_id):
+    with db.session_scope(db_url) as session:
+        return session.get(GapDataFetch, fetch_id).status
+
+
+def test_fetch_data_needs_pages(client, pg_url):
+    group_id = make_group(pg_url, urls=())
+    html = client.get(f"/groups/{group_id}").get_data(as_text=True)
+    assert "disabled" in re.search(r"<button [^>]*data-fetch-button[^>]*>", html).group(0)
+    response = post_form(client, f"/groups/{group_id}/fetch", follow_redirects=True)
+    assert any("no Gap pages yet" in t for _c, t in flashes(response.get_data(as_text=True)))
+    assert count(pg_url, GapDataFetch) == 0
+
+
+def test_pages_and_group_are_locked_while_a_fetch_is_active(client, pg_url):
+    group_id = make_group(pg_url)
+    with db.session_scope(pg_url) as session:
+        page_id = session.scalars(select(GapPage.id)).one()
+    active_fetch_for(pg_url, group_id)
+    for url, data in [
+        (f"/groups/{group_id}/pages/new", {"web_page_url": TSHIRTS_URL}),
+        (f"/pages/{page_id}/edit", {"web_page_url": TSHIRTS_URL, "title": "X"}),
+        (f"/pages/{page_id}/delete", {}),
+        (f"/groups/{group_id}/delete", {}),
+    ]:
+        html = post_form(client, url, data, follow_redirects=True).get_data(as_text=True)
+        assert any(c == "error" and "running fetch" in t.replace("fetch is running", "running fetch") for c, t in flashes(html)), url
+    assert count(pg_url, GapPage) == 1 and count(pg_url, PagesGroup) == 1
+    with db.session_scope(pg_url) as session:
+        assert session.get(GapPage, page_id).title == "Women / Jeans"
+
+
+def test_cancel(client, pg_url):
+    group_id = make_group(pg_url)
+    fetch_id = active_fetch_for(pg_url, group_id, status="fetching_product_list")
+    html = post_form(client, f"/fetches/{fetch_id}/cancel", follow_redirects=True).get_data(as_text=True)
+    messages = flashes(html)
+    assert ("success", f"Fetch #{fetch_id} was cancelled.") in messages
+    assert any(c == "warning" and "could not be stopped" in t for c, t in messages)  # scrapyd is down
+    with db.session_scope(pg_url) as session:
+        fetch = session.get(GapDataFetch, fetch_id)
+        assert (fetch.status, fetch.error_message) == (FAILED, "cancelled")
+    again = post_form(client, f"/fetches/{fetch_id}/cancel", follow_redirects=True).get_data(as_text=True)
+    assert ("info", f"Fetch #{fetch_id} had already finished (failed); nothing to cancel.") in flashes(again)
+
+
+# ---------------------------------------------------------------- fetch page
+
+
+def test_fetch_page_shows_progress_results_search_and_filters(client, pg_url, output_root):
+    group_id, fetch_id = seed_finished_fetch(pg_url, output_root)
+    html = client.get(f"/fetches/{fetch_id}").get_data(as_text=True)
+    assert "Succeeded" in html and "data-live" not in html  # final: no polling
+    assert 'data-count="products">3 / 3<' in html
+    assert "1m 15s" in html
+    assert f'href="/fetches/{fetch_id}/output.sql"' in html
+    assert f'src="/files/{group_id}/20261203201500/796255962/images/0-vli.jpg"' in html
+    row = re.search(r'<tr data-cc="796255962">(.*?)</tr>', html, re.S).group(1)
+    assert "High Rise &#39;90s Loose Jeans" in row and "Medium Indigo" in row
+    assert "$49.97" in row and "$89.95" in row and "−44%" in row
+    assert "Extra 20% off with code SAVE" in row
+    assert '<span class="size out" title="25: sold out">25</span>' in row
+    assert "Some sizes sold out" in row
+    sold_out = re.search(r'<tr data-cc="796255963">(.*?)</tr>', html, re.S).group(1)
+    assert "Sold out" in sold_out and "$59.95" in sold_out and "price-regular" not in sold_out
+    unparsed = re.search(r'<tr data-cc="796255964">(.*?)</tr>', html, re.S).group(1)
+    assert "Barrel Jeans" in unparsed and "not parsed yet" in unparsed and "−50%" in unparsed
+
+    def ccs(**query):
+        page = client.get(f"/fetches/{fetch_id}", query_string=query).get_data(as_text=True)
+        return re.findall(r'<tr data-cc="(\d+)">', page)
+
+    assert ccs(q="indigo") == ["796255962"]
+    assert ccs(q="jeans black") == ["796255963"]
+    assert ccs(q="796255964") == ["796255964"]
+    assert ccs(availability="soldout") == ["796255963"]
+    assert ccs(availability="partial") == ["796255962"]
+    assert ccs(availability="instock") == ["796255962", "796255964"]
+    assert ccs(sort="price") == ["796255964", "796255962", "796255963"]
+    assert ccs(sort="discount")[0] == "796255964"
+    assert ccs(q="nothing like this") == []
+
+
+def test_sql_download(client, pg_url, output_root):
+    group_id, fetch_id = seed_finished_fetch(pg_url, output_root)
+    response = client.get(f"/fetches/{fetch_id}/output.sql")
+    assert response.status_code == 200
+    assert response.data == b"BEGIN;\n-- gapspider output\nCOMMIT;\n"
+    assert 'attachment; filename=gapspider-women-s-denim-20261203201500.sql' in response.headers["Content-Disposition"]
+    # An output path outside the output root is never served.
+    with db.session_scope(pg_url) as session:
+        db.set_fetch(session, fetch_id, output_path="/etc/passwd")
+    assert client.get(f"/fetches/{fetch_id}/output.sql").status_code == 404
+
+
+def test_status_json_for_the_live_page(client, pg_url):
+    group_id = make_group(pg_url)
+    fetch_id = active_fetch_for(pg_url, group_id, status="fetching_product_page")
+    with db.session_scope(pg_url) as session:
+        db.set_fetch(session, fetch_id, total_products=40, processed_products=9, failed_products=1, total_pages=1,
+                     processed_pages=1, started_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=30))
+    state = client.get(f"/fetches/{fetch_id}/status.json").get_json()
+    assert state["status"] == "fetching_product_page" and state["is_active"]
+    assert state["progress"]["products"] == {"done": 9, "failed": 1, "total": 40, "percent": 25.0, "tone": "run"}
+    assert [s["state"] for s in state["steps"]] == ["done", "done", "current", "todo", "todo", "todo", "todo"]
+    assert 29 <= state["elapsed_seconds"] < 60
+    html = client.get(f"/fetches/{fetch_id}").get_data(as_text=True)
+    assert f'data-live="/fetches/{fetch_id}/status.json"' in html
+    assert 'id="cancel-button"' in html
+
+
+# ---------------------------------------------------------------- honest state without scrapyd
+
+
+def test_the_check_changes_nothing_while_scrapyd_is_unreachable(app, pg_url):
+    group_id = make_group(pg_url)
+    fetch_id = active_fetch_for(pg_url, group_id, status="fetching_product_image")
+    report = app.extensions["fetch_checker"].run()
+    assert not report.scrapyd_ok and "unreachable" in report.scrapyd_error
+    assert load_status(pg_url, fetch_id) == "fetching_product_image"
+
+
+def test_a_pending_fetch_nobody_scheduled_does_not_stay_pending_forever(app, pg_url):
+    group_id = make_group(pg_url)
+    with db.session_scope(pg_url) as session:
+        fetch = db.create_fetch(session, group_id)  # created by another system, never scheduled, no job id
+        fetch_id = fetch.id
+    client = app.extensions["scrapyd"]
+    with db.session_scope(pg_url) as session:
+        check_active_fetches(session, client)
+    assert load_status(pg_url, fetch_id) == PENDING  # young: left alone
+    with db.session_scope(pg_url) as session:
+        later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=16)
+        report = check_active_fetches(session, client, now=later)
+    assert report.failed_ids == [fetch_id]
+    with db.session_scope(pg_url) as session:
+        assert session.get(GapDataFetch, fetch_id).error_message == NEVER_STARTED
+
+
+# ---------------------------------------------------------------- JSON API
+
+
+def test_api_lists_groups_and_fetches(client, pg_url, output_root):
+    group_id, fetch_id = seed_finished_fetch(pg_url, output_root)
+    groups = client.get("/api/groups").get_json()["groups"]
+    assert [(g["id"], g["title"], g["page_count"], g["has_active_fetch"]) for g in groups] == [
+        (group_id, "Women's denim", 1, False)
+    ]
+    assert groups[0]["last_fetch"]["status"] == "succeeded"
+    group = client.get(f"/api/groups/{group_id}").get_json()
+    assert group["pages"][0]["api_url"].startswith(JEANS_API)
+    assert client.get("/api/groups/Women's denim").get_json()["id"] == group_id  # by title too
+    assert client.get("/api/groups/999").status_code == 404
+
+    fetches = client.get(f"/api/groups/{group_id}/fetches").get_json()["fetches"]
+    assert [f["id"] for f in fetches] == [fetch_id]
+    status = client.get(f"/api/fetches/{fetch_id}").get_json()
+    assert status["status"] == "succeeded" and status["has_output"]
+    assert status["urls"]["output"].endswith(f"/fetches/{fetch_id}/output.sql")
+    assert status["counters"]["processed_products"] == 3
+    assert client.get("/api/fetches?status=active").get_json()["fetches"] == []
+    assert client.get("/api/fetches?status=succeeded").get_json()["fetches"][0]["id"] == fetch_id
+    assert client.get("/api/fetches?status=bogus").status_code == 400
+    products = client.get(f"/api/fetches/{fetch_id}/products?availability=soldout").get_json()
+    assert products["count"] == 1 and products["products"][0]["cc_id"] == "796255963"
+    assert products["products"][0]["thumbnail_url"].endswith("/0-vli.jpg")
+
+
+def test_api_start_fetch_follows_the_button_rules(client, pg_url):
+    group_id = make_group(pg_url)
+    not_json = client.post(f"/api/groups/{group_id}/fetches", data={"x": "1"})
+    assert not_json.status_code == 415
+    assert count(pg_url, GapDataFetch) == 0
+
+    down = client.post(f"/api/groups/{group_id}/fetches", json={})
+    assert down.status_code == 502
+    body = down.get_json()
+    assert "scrapyd is unreachable" in body["error"]
+    assert body["fetch"]["status"] == "failed"
+
+    fetch_id = active_fetch_for(pg_url, group_id)
+    busy = client.post(f"/api/groups/{group_id}/fetches", json={})
+    assert busy.status_code == 409 and "already running" in busy.get_json()["error"]
+    assert count(pg_url, GapDataFetch) == 2
+
+    cancelled = client.post(f"/api/fetches/{fetch_id}/cancel", json={})
+    assert cancelled.status_code == 200 and cancelled.get_json()["fetch"]["error_message"] == "cancelled"
+    assert client.post(f"/api/fetches/{fetch_id}/cancel", json={}).status_code == 409
+    assert client.post("/api/groups/999/fetches", json={}).status_code == 404
+    empty = make_group(pg_url, title="Empty", urls=())
+    assert client.post(f"/api/groups/{empty}/fetches", json={}).status_code == 422
+
+
+def test_api_health_reports_scrapyd(client):
+    response = client.get("/api/health")
+    assert response.status_code == 503
+    assert response.get_json()["scrapyd"] == "unreachable"
