@@ -90,7 +90,7 @@ class ScrapydClient:
         self,
         path: str,
         *,
-        data: Iterable[tuple[str, str]] | None = None,
+        data: Iterable[tuple[str, str | bytes]] | None = None,
         query: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         timeout: float | None = None,
@@ -159,6 +159,15 @@ class ScrapydClient:
             data.append((key, str(value)))
         payload = self._json("schedule.json", data=data)
         return str(payload.get("jobid") or job_id)
+
+    def add_version(self, egg: bytes, version: str) -> dict[str, Any]:
+        """addversion.json: upload an egg (what `scrapyd-deploy` does) to a scrapyd without the project folder."""
+        return self._json(
+            "addversion.json", data=[("project", self.project), ("version", version), ("egg", egg)], timeout=120
+        )
+
+    def projects(self) -> list[str]:
+        return list(self._json("listprojects.json").get("projects", []))
 
     def cancel(self, job_id: str) -> str | None:
         """cancel.json (SIGINT to a running job, removal of a pending one); returns the previous state."""

@@ -184,6 +184,7 @@ def check_active_fetches(
         if state is None and fetch.status == PENDING and created is not None:
             if (now - created).total_seconds() < grace_seconds:
                 continue
+        status_before = fetch.status
         details = {
             "checked_by": "dashboard",
             "scrapyd_job_id": fetch.scrapyd_job_id,
@@ -195,7 +196,7 @@ def check_active_fetches(
             log.warning(
                 "fetch %s was %s but its scrapyd job %s is %s: marked failed",
                 fetch.id,
-                fetch.status,
+                status_before,
                 fetch.scrapyd_job_id,
                 state or "unknown",
             )

@@ -68,6 +68,16 @@ def wait_fetch(db_url: str, fetch_id: int, statuses: tuple[str, ...] = ("succeed
     )
 
 
+def wait_fetch_in_dashboard(client, fetch_id: int, timeout: float = 180.0) -> dict[str, Any]:
+    """Poll the fetch page's status endpoint like the browser does (each poll runs the honest-state check)."""
+
+    def final():
+        state = client.get(f"/fetches/{fetch_id}/status.json").get_json()
+        return None if state["is_active"] else state
+
+    return wait_for(final, timeout=timeout, interval=0.5, what=f"fetch {fetch_id} to end")
+
+
 def wait_scrapyd_idle(client: ScrapydClient, timeout: float = 60.0) -> None:
     """Until scrapyd runs and queues nothing (so a test leaves no crawl behind)."""
 

@@ -17,7 +17,15 @@ from gapspider.models import FAILED, SUCCEEDED, GapDataFetch
 from dashboard import create_app
 from dashboard.scrapyd_server import ScrapydServer
 from dashboard.services import STOPPED_UNEXPECTEDLY
-from dashboard.testing import flashes, load_fetch, post_form, wait_fetch, wait_for, wait_scrapyd_idle
+from dashboard.testing import (
+    flashes,
+    load_fetch,
+    post_form,
+    wait_fetch,
+    wait_fetch_in_dashboard,
+    wait_for,
+    wait_scrapyd_idle,
+)
 from tests.crawl import JEANS_URL, crawl_env, make_group
 
 SLOW = {"GAP_DOWNLOAD_DELAY": "0.5"}  # per-job settings: slow enough to act while the crawl runs
@@ -96,7 +104,8 @@ def test_fetch_data_runs_the_real_crawl_to_success(pg_url, crawl_output, idle_sc
     page = client.get(f"/fetches/{fetch_id}").get_data(as_text=True)
     assert ("success", f"Fetch #{fetch_id} of “Women&#39;s denim” is scheduled.") in flashes(page)
 
-    fetch = wait_fetch(pg_url, fetch_id, timeout=240)
+    wait_fetch_in_dashboard(client, fetch_id, timeout=240)
+    fetch = load_fetch(pg_url, fetch_id)
     assert fetch.status == SUCCEEDED, (fetch.error_message, client.get(f"/fetches/{fetch_id}/log").get_data(as_text=True)[-3000:])
     assert fetch.total_products == fetch.processed_products == 53
     assert fetch.output_path

@@ -97,6 +97,13 @@
       var p = key === "overall" ? state.progress.overall : state.progress[key].percent;
       el.textContent = Math.floor(p) + "%";
     });
+    container.querySelectorAll("time[data-time]").forEach(function (el) {
+      var value = state[el.getAttribute("data-time")];
+      if (value && el.getAttribute("datetime") !== value) {
+        el.setAttribute("datetime", value);
+        localize(el.parentNode);
+      }
+    });
     container.querySelectorAll("[data-step]").forEach(function (el) {
       var step = state.steps && state.steps.find(function (s) { return s.status === el.getAttribute("data-step"); });
       if (step) el.setAttribute("data-state", step.state);
@@ -170,6 +177,7 @@
     var out = document.getElementById(input.getAttribute("data-derive-target"));
     var titleInput = document.getElementById(input.getAttribute("data-title-target"));
     var timer = null;
+    var field = input.closest(".field");
     function show() {
       var value = input.value.trim();
       if (!value) { out.hidden = true; return; }
@@ -178,6 +186,12 @@
         .then(function (data) {
           out.hidden = false;
           out.textContent = "";
+          if (field && input.value.trim() !== input.getAttribute("data-submitted")) {
+            // The user changed the URL since the server's verdict: the preview speaks now.
+            var old = field.querySelector(".errors");
+            if (old) old.remove();
+            field.classList.toggle("has-error", !data.ok);
+          }
           if (data.ok) {
             out.className = "derived ok";
             var k = document.createElement("span"); k.className = "k"; k.textContent = "Listing API: ";
@@ -192,8 +206,8 @@
         .catch(function () { out.hidden = true; });
     }
     input.addEventListener("input", function () { window.clearTimeout(timer); timer = window.setTimeout(show, 250); });
-    var field = input.closest(".field");
-    if (input.value && !(field && field.classList.contains("has-error"))) show();
+    if (field && field.classList.contains("has-error")) input.setAttribute("data-submitted", input.value.trim());
+    else if (input.value) show();
   });
 
   // ------------------------------------------------------------ filters submit on change

@@ -1,0 +1,49 @@
+"""`scrapyd-deploy` (egg) also works: a scrapyd started outside the project folder, the project uploaded as an egg,
+then Fetch Data from the dashboard runs the crawl from it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from gapspider.config import PROJECT_ROOT
+from gapspider.models import SUCCEEDED
+
+from dashboard import create_app
+from dashboard.scrapyd_server import ScrapydServer
+from dashboard.testing import load_fetch, post_form, wait_fetch_in_dashboard, wait_scrapyd_idle
+from tests.crawl import JEANS_URL, crawl_env, make_group
+
+
+def test_fetch_data_through_a_deployed_egg(pg_url, replica_session, tmp_path):
+    egg = tmp_path / "gapspider.egg"
+    build = subprocess.run(
+        [str(Path(sys.executable).with_name("scrapyd-deploy")), "--build-egg", str(egg)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert build.returncode == 0, build.stderr
+    elsewhere = tmp_path / "scrapyd-home"
+    elsewhere.mkdir()
+    env = crawl_env(pg_url, tmp_path / "out", replica_session, GAP_MAX_IMAGES_PER_PRODUCT="1")
+    server = ScrapydServer(env=env, state_dir=tmp_path / "state", project_dir=elsewhere).start()
+    try:
+        client = server.client()
+        assert "gapspider" not in client.projects()  # no scrapy.cfg here: nothing registered
+        assert client.add_version(egg.read_bytes(), "r1")["spiders"] == 1
+        assert "gapspider" in client.projects()
+
+        app = create_app({
+            "TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": pg_url, "OUTPUT_ROOT": str(tmp_path / "out"),
+            "SCRAPYD_URL": server.url, "DASHBOARD_CHECK_INTERVAL": 0, "DASHBOARD_PASSWORD": "", "DASHBOARD_API_TOKEN": "",
+        })
+        web = app.test_client()
+        group_id = make_group(pg_url, "Deployed", [("Women / Jeans", JEANS_URL)])
+        response = post_form(web, f"/groups/{group_id}/fetch")
+        fetch_id = int(response.headers["Location"].rsplit("/", 1)[1])
+        state = wait_fetch_in_dashboard(web, fetch_id, timeout=240)
+        assert state["status"] == SUCCEEDED, (state["error_message"], web.get(f"/fetches/{fetch_id}/log").get_data(as_text=True)[-2000:])
+        assert load_fetch(pg_url, fetch_id).total_products == 53
+        wait_scrapyd_idle(client)
+    finally:
+        server.stop()
