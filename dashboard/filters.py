@@ -43,6 +43,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["duration"] = presenters.format_duration
     app.jinja_env.filters["status_label"] = presenters.status_label
     app.jinja_env.filters["tone"] = presenters.status_tone
+    app.jinja_env.globals["fetch_label"] = presenters.fetch_label
     app.jinja_env.globals["elapsed_seconds"] = presenters.elapsed_seconds
     app.jinja_env.globals["fetch_progress"] = presenters.fetch_progress
     app.jinja_env.trim_blocks = True

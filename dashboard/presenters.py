@@ -46,6 +46,13 @@ def status_label(status: str | None) -> str:
     return STATUS_LABELS.get(status or "", (status or "unknown").replace("_", " ").capitalize())
 
 
+def fetch_label(fetch: GapDataFetch) -> str:
+    """The badge text: "Cancelled" for a fetch failed by Cancel, else the status label."""
+    if fetch.status == FAILED and (fetch.error_message or "").startswith("cancelled"):
+        return "Cancelled"
+    return status_label(fetch.status)
+
+
 def status_tone(status: str | None) -> str:
     if status == SUCCEEDED:
         return "ok"
@@ -194,7 +201,7 @@ def fetch_json(fetch: GapDataFetch, urls: dict[str, str] | None = None) -> dict[
         "id": fetch.id,
         "group": {"id": fetch.pages_group_id, "title": group.title if group is not None else None},
         "status": fetch.status,
-        "status_label": status_label(fetch.status),
+        "status_label": fetch_label(fetch),
         "tone": status_tone(fetch.status),
         "is_active": fetch.is_active,
         "current_step": fetch.current_step,
@@ -338,6 +345,15 @@ def product_row(pd: ProductData) -> dict[str, Any]:
         else:
             availability = "unknown"
 
+    fits = []
+    for fit in _list(parsed.get("fits")):
+        fit = _dict(fit)
+        if fit.get("label") not in (None, ""):
+            fits.append({"label": str(fit["label"]), "available": bool(fit.get("available"))})
+    colour_detail = (product.cc_short_description if product else None) or ""
+    if colour_detail.strip().lower() == str(colour).strip().lower():
+        colour_detail = ""
+
     images = [str(p) for p in _list(pd.image_paths) if isinstance(p, str) and p]
     problems = []
     if pd.page_error:
@@ -349,10 +365,11 @@ def product_row(pd: ProductData) -> dict[str, Any]:
     if parsed.get("blocked"):
         problems.append("Page was blocked")
     warnings = [str(w) for w in _list(parsed.get("warnings"))]
+    discount_texts = {d["text"].strip().lower() for d in discounts}
     flags = [
         str(f.get("content"))
         for f in _list(pd.marketing_flags)
-        if isinstance(f, dict) and f.get("content")
+        if isinstance(f, dict) and f.get("content") and str(f.get("content")).strip().lower() not in discount_texts
     ]
 
     return {
@@ -362,6 +379,8 @@ def product_row(pd: ProductData) -> dict[str, Any]:
         "style_id": product.style_id if product else None,
         "name": str(name),
         "colour": str(colour),
+        "colour_detail": str(colour_detail),
+        "fits": fits,
         "price": format_price(current, currency),
         "regular_price": format_price(regular, currency) if regular_d and current_d and regular_d > current_d else None,
         "price_value": float(current_d) if current_d is not None else None,
@@ -398,7 +417,9 @@ def filter_rows(rows: list[dict[str, Any]], q: str = "", availability: str = "",
 
         def matches(row: dict[str, Any]) -> bool:
             haystack = " ".join(
-                str(v) for v in (row["name"], row["colour"], row["cc_id"], row["style_id"], *row["flags"]) if v
+                str(v)
+                for v in (row["name"], row["colour"], row["colour_detail"], row["cc_id"], row["style_id"], *row["flags"])
+                if v
             ).lower()
             return all(term in haystack for term in terms)
 

@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replica-port", type=int, default=int(os.environ.get("REPLICA_PORT", 8765)))
     parser.add_argument("--real-gap", action="store_true", help="no replica: crawl the real Gap sites")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C works even when started in the background
 
     os.environ.setdefault("GAPSPIDER_OUTPUT_DIR", str(config.output_root()))
     os.environ["GAPSPIDER_OUTPUT_DIR"] = str(config.output_root())  # absolute: scrapyd's crawls must agree
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             cwd=PROJECT_ROOT,
             stdout=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         children.append(replica)
         wait_http(f"{replica_url}/__replica__/health", timeout=30)

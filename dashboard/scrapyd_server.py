@@ -32,11 +32,16 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # like servers do: TIME_WAIT is free
         try:
             sock.bind((host, port))
         except OSError:
             return False
         return True
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class ScrapydServer:
@@ -116,6 +121,8 @@ class ScrapydServer:
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # A parent started in the background ignores SIGINT; scrapyd and its crawls must not (cancel.json).
+            preexec_fn=_default_sigint,
         )
         self.wait_ready(timeout)
         return self

@@ -20,16 +20,27 @@ bp = Blueprint("pages", __name__)
 LOCKED = "A fetch is running for this group: its pages can change once it has finished (or been cancelled)."
 
 
+def _words(segment: str) -> str:
+    """"new-arrivals" -> "New Arrivals", "t-shirts" -> "T-Shirts" (a one-letter word keeps its hyphen)."""
+    words = [w for w in segment.replace("_", "-").split("-") if w]
+    out = ""
+    for index, word in enumerate(words):
+        if index:
+            out += "-" if len(words[index - 1]) == 1 else " "
+        out += word[:1].upper() + word[1:]
+    return out
+
+
 def default_title(web_url: str, cid: str) -> str:
     """A readable title from the URL path (…/browse/women/jeans?cid=… → "Women / Jeans"), else "Category <cid>"."""
     segments = [
-        unquote(s).replace("-", " ").replace("_", " ").strip()
+        unquote(s).strip()
         for s in urlsplit(web_url.strip()).path.split("/")
         if s and s.lower() != "browse" and "." not in s
     ]
     segments = [s for s in segments if s and not s.isdigit()]
     if segments:
-        return " / ".join(s[:1].upper() + s[1:] for s in segments[-3:])
+        return " / ".join(_words(s) for s in segments[-3:])
     return f"Category {cid}"
 
 
