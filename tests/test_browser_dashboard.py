@@ -144,6 +144,7 @@ def test_create_fetch_watch_and_browse_products(stack, browser_page, tmp_path):
         "parseFloat(document.querySelector('[data-progress=\"products\"] span').style.width)"
     )
     assert bar_width > 0
+    page.wait_for_timeout(700)  # let the bars finish their transition for the picture
     shot(page, "06-fetch-progress")
 
     # Meanwhile, the index shows the running fetch with its bar and a disabled Fetch Data.

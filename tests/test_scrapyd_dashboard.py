@@ -271,3 +271,26 @@ def test_a_refusing_scrapyd_fails_the_fetch_with_its_reason(pg_url, crawl_output
     assert fetch.error_message == "could not schedule the crawl: scrapyd refused: project 'not-a-project' not found"
     html = client.get(f"/fetches/{fetch_id}").get_data(as_text=True)
     assert any(c == "error" and "project &#39;not-a-project&#39; not found" in t for c, t in flashes(html))
+
+
+def test_a_fetch_started_by_calling_scrapyd_directly_is_watched_like_our_own(pg_url, crawl_output, idle_scrapyd):
+    app = dashboard(pg_url, crawl_output, idle_scrapyd)
+    client = app.test_client()
+    group_id = jeans_group(pg_url)
+    idle_scrapyd.client().schedule(job_id="direct-call-1", settings=SLOW, group=group_id)
+
+    def created():
+        with db.session_scope(pg_url) as session:
+            return session.scalar(select(GapDataFetch.id).where(GapDataFetch.pages_group_id == group_id))
+
+    fetch_id = wait_for(created, timeout=30, what="the spider to create its fetch")
+    assert load_fetch(pg_url, fetch_id).scrapyd_job_id == "direct-call-1"
+    html = client.get(f"/groups/{group_id}").get_data(as_text=True)
+    assert f"Fetch #{fetch_id} is running" in html
+    assert "disabled" in __import__("re").search(r"<button [^>]*data-fetch-button[^>]*>", html).group(0)
+    log = client.get(f"/fetches/{fetch_id}/log").get_data(as_text=True)
+    assert "direct-call-1" in log or "Spider opened" in log or "No log yet" in log
+    html = post_form(client, f"/fetches/{fetch_id}/cancel", follow_redirects=True).get_data(as_text=True)
+    assert ("success", f"Fetch #{fetch_id} was cancelled.") in flashes(html)
+    wait_for(lambda: "direct-call-1" in idle_scrapyd.client().jobs().finished, timeout=60, what="the crawl to stop")
+    assert load_fetch(pg_url, fetch_id).error_message == "cancelled"

@@ -86,6 +86,10 @@
       var c = state.progress[el.getAttribute("data-count")];
       if (c) el.textContent = counterText(c);
     });
+    document.querySelectorAll("[data-total]").forEach(function (el) {
+      var c = state.progress[el.getAttribute("data-total")];
+      if (c) el.textContent = c.total.toLocaleString();
+    });
     container.querySelectorAll("[data-failed]").forEach(function (el) {
       var c = state.progress[el.getAttribute("data-failed")];
       if (!c) return;
