@@ -48,6 +48,7 @@ logger = logging.getLogger(__name__)
 DOWNLOAD_SLOT = "gap"
 # Above scrapyd's setting= and -s (priority 40): one request at a time is not negotiable.
 FORCED_PRIORITY = 100
+MIN_DOWNLOAD_DELAY = 0.001
 
 CLOSE_REASON_MESSAGES = {
     "shutdown": "cancelled: the crawl was stopped before it finished (shutdown)",
@@ -112,8 +113,15 @@ class GapSpider(scrapy.Spider):
         settings.set("CONCURRENT_REQUESTS", 1, priority=FORCED_PRIORITY)
         settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 1, priority=FORCED_PRIORITY)
         settings.set("CONCURRENT_REQUESTS_PER_IP", 0, priority=FORCED_PRIORITY)
+        # Scrapy's downloader starts queued downloads as tasks; with no delay at all its loop can hand out a
+        # second queued request (FilesPipeline queues a product's images together) before the first one
+        # counts as transferring. Any delay makes it hand out one request per turn, so a millisecond is the floor.
+        delay = max(settings.getfloat("DOWNLOAD_DELAY"), MIN_DOWNLOAD_DELAY)
+        settings.set("DOWNLOAD_DELAY", delay, priority=max(settings.getpriority("DOWNLOAD_DELAY") or 0, FORCED_PRIORITY))
         slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
-        slots[DOWNLOAD_SLOT] = {**slots.get(DOWNLOAD_SLOT, {}), "concurrency": 1}
+        slot = {**slots.get(DOWNLOAD_SLOT, {}), "concurrency": 1}
+        slot["delay"] = max(float(slot.get("delay", delay)), MIN_DOWNLOAD_DELAY)
+        slots[DOWNLOAD_SLOT] = slot
         settings.set("DOWNLOAD_SLOTS", slots, priority=FORCED_PRIORITY)
 
     @classmethod
