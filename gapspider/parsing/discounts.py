@@ -1,0 +1,79 @@
+"""Promotional messages -> discount entries, and the listing facts they are combined with.
+
+A message gives one entry {"text", "percent", "applies", "excluded"}:
+- "Extra 50% off at checkout"        -> percent 50, applies "checkout"
+- "50% off + extra 10% in the app"   -> percent 10 (the extra offer; the 50% is already in the price), "app"
+- "60% off: limited time"            -> percent 60, applies "limited_time"
+- "Excluded from promotions"         -> percent None, applies None, excluded True
+- "Final sale"                       -> percent None, applies None, excluded False
+"""
+
+from __future__ import annotations
+
+import re
+
+from .values import clean, fold, percent_number
+
+_PERCENT = re.compile(r"(\d{1,3}(?:\.\d+)?)\s*%")
+_EXTRA = re.compile(r"(?:extra|additional|another|plus|\+)\s+(?:an?\s+)?(?:extra\s+)?(\d{1,3}(?:\.\d+)?)\s*%",
+                    re.I)
+_EXCLUDED = re.compile(
+    r"exclu\w*\s+from\s+(?:all\s+|any\s+|the\s+)?(?:promo|discount|offer|coupon|sale|sitewide)"
+    r"|not\s+eligible\s+for\s+(?:any\s+|additional\s+)?(?:promo|discount|offer|coupon)"
+    r"|ineligible\s+for\s+(?:promo|discount|offer)"
+    r"|no\s+(?:promo(?:tion)?s?|discounts?|coupons?|promo\s+codes?)\s+(?:apply|applies|allowed|accepted)"
+    r"|(?:promo(?:tion)?s?|discounts?|coupons?|promo\s+codes?)\s+(?:do(?:es)?\s+not|don'?t|cannot|can'?t)\s+(?:apply"
+    r"|be\s+applied)"
+    r"|promo(?:tion)?s?\s+excluded", re.I)
+_APP = re.compile(r"\b(?:in|on|via|through|with|using)\s+(?:the\s+|our\s+)?(?:\w+\s+)?app\b|\bin-app\b|\bapp[-\s]"
+                  r"(?:only|exclusive|users?)\b|\bapp\s+exclusive", re.I)
+_CHECKOUT = re.compile(r"\bat\s+check[-\s]?out\b|\bin\s+(?:your\s+|the\s+)?(?:cart|bag)\b|\bapplied\s+at\s+"
+                       r"check[-\s]?out|\bat\s+(?:the\s+)?register\b|\bcheckout\b", re.I)
+_LIMITED = re.compile(r"\blimited[-\s]+time\b|\btoday\s+only\b|\bends\s+(?:today|tonight|soon)\b|\bflash\s+sale\b"
+                      r"|\b\d+\s+hours?\s+only\b|\bthis\s+weekend\s+only\b|\bfor\s+a\s+limited\b", re.I)
+
+
+def parse_message(text: str) -> dict:
+    """One discount entry for one promotional message."""
+    text = clean(text) or ""
+    excluded = bool(_EXCLUDED.search(text))
+    percent = None
+    applies = None
+    if not excluded:
+        extra = _EXTRA.search(text)
+        if extra:
+            percent = percent_number(extra.group(1))
+        else:
+            match = _PERCENT.search(text)
+            if match:
+                percent = percent_number(match.group(1))
+        if _APP.search(text):
+            applies = "app"
+        elif _CHECKOUT.search(text):
+            applies = "checkout"
+        elif _LIMITED.search(text):
+            applies = "limited_time"
+    return {"text": text, "percent": percent, "applies": applies, "excluded": excluded}
+
+
+def message_key(text: str) -> str:
+    return re.sub(r"[\s.!:;,]+$", "", fold(text))
+
+
+def build_discounts(page_messages: list[str], listing_messages: list[str], excluded_flags: list[bool]) -> list[dict]:
+    """Entries for the page's messages, then for listing messages the page did not show (same text = same
+    message). An exclusion flag without any exclusion message adds a synthetic "Excluded from promotions"."""
+    entries: list[dict] = []
+    seen: set[str] = set()
+    for text in list(page_messages) + list(listing_messages):
+        cleaned = clean(text)
+        if not cleaned:
+            continue
+        key = message_key(cleaned)
+        if key in seen:
+            continue
+        seen.add(key)
+        entries.append(parse_message(cleaned))
+    if any(excluded_flags) and not any(e["excluded"] for e in entries):
+        entries.append({"text": "Excluded from promotions", "percent": None, "applies": None, "excluded": True})
+    return entries

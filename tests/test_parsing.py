@@ -1,0 +1,631 @@
+"""The product-page parser: exact values for every fixture generation, robustness, the CLI and the pool."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gapspider.parsing import RESULT_KEYS, SCHEMA_VERSION, empty_result, parse_product_page
+from gapspider.parsing.discounts import parse_message
+from gapspider.parsing.pool import parse_saved_pages
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ROOT / "tests" / "fixtures" / "pages"
+FIXTURE_NAMES = sorted(p.name for p in PAGES.glob("*.html"))
+
+
+def page(name: str) -> bytes:
+    return (PAGES / name).read_bytes()
+
+
+def parse(name: str, **kwargs) -> dict:
+    return parse_product_page(page(name), **kwargs)
+
+
+def opts(*pairs) -> list[dict]:
+    """opts("S", True, "M", False) -> [{"label": "S", "available": True}, ...]"""
+    return [{"label": label, "available": ok} for label, ok in zip(pairs[::2], pairs[1::2])]
+
+
+def variant(size, fit=None, available=True, sku=None, price=None, **extra) -> dict:
+    return {"size": size, "fit": fit, "available": available, "sku": sku, "price": price, **extra}
+
+
+def cross(sizes: list[dict], fits: list[dict]) -> list[dict]:
+    """The documented fallback: sizes x fits, available when both are."""
+    return [variant(s["label"], f["label"] if f else None, s["available"] and (f is None or f["available"]))
+            for s in sizes for f in (fits or [None])]
+
+
+def expected(**values) -> dict:
+    result = empty_result()
+    unknown = set(values) - set(result)
+    assert not unknown, unknown
+    result.update(values)
+    return result
+
+
+def assert_shape(result: dict) -> None:
+    """The documented keys and types, whatever the input."""
+    assert tuple(result) == RESULT_KEYS
+    assert result["schema"] == SCHEMA_VERSION
+    for key in ("cc_id", "style_id", "title", "url", "description", "price_type"):
+        assert result[key] is None or isinstance(result[key], str), key
+    assert set(result["color"]) == {"name", "cc_id"}
+    for colour in result["colors"]:
+        assert set(colour) == {"name", "cc_id", "available"} and isinstance(colour["available"], bool)
+    for key in ("sizes", "fits", "lengths"):
+        for option in result[key]:
+            assert set(option) == {"label", "available"}
+            assert isinstance(option["label"], str) and isinstance(option["available"], bool)
+    for item in result["variants"]:
+        assert {"size", "fit", "available", "sku", "price"} <= set(item) <= {"size", "fit", "available", "sku",
+                                                                            "price", "length"}
+        assert isinstance(item["available"], bool)
+    assert set(result["price"]) == {"current", "regular", "currency", "percent_off"}
+    for key in ("current", "regular"):
+        value = result["price"][key]
+        assert value is None or (isinstance(value, str) and value.count(".") == 1 and len(value.split(".")[1]) == 2)
+    assert result["price"]["percent_off"] is None or isinstance(result["price"]["percent_off"], int)
+    for entry in result["discounts"]:
+        assert set(entry) == {"text", "percent", "applies", "excluded"}
+        assert entry["applies"] in (None, "checkout", "app", "limited_time")
+        assert isinstance(entry["excluded"], bool)
+    assert isinstance(result["details"], dict)
+    assert all(isinstance(k, str) and all(isinstance(b, str) for b in v) for k, v in result["details"].items())
+    assert all(isinstance(u, str) for u in result["images"])
+    assert all(isinstance(w, str) for w in result["warnings"])
+    for key in ("available", "blocked", "failed", "excluded_from_promotions"):
+        assert isinstance(result[key], bool), key
+    json.dumps(result)  # JSON-serialisable
+
+
+# ---------------------------------------------------------------- fixtures, one generation each
+
+def test_fixture_set_covers_every_generation():
+    assert len(FIXTURE_NAMES) >= 12
+
+
+def test_01_flight_jsonld_sale():
+    """Next.js page: JSON-LD offers named by size, flight rows split over four pushes with \\u0026 escapes and a
+    $4 reference, markup with a hidden duplicate title, &#8482;, the four out-of-stock signals, a site banner that
+    is not a product message."""
+    sizes = opts("XS", False, "S", True, "M", True, "L", False, "XL", False, "XXL", False)
+    assert parse("01_flight_jsonld_sale.html") == expected(
+        cc_id="871234002", style_id="871234", title="Vintage Soft Crewneck T-Shirt™",
+        url="https://www.gap.com/browse/product.do?pid=871234002",
+        color={"name": "Navy Uniform", "cc_id": "871234002"},
+        colors=[{"name": "Navy Uniform", "cc_id": "871234002", "available": True},
+                {"name": "Black & White Stripe", "cc_id": "871234012", "available": True},
+                {"name": "Heather Grey", "cc_id": "871234022", "available": True}],
+        sizes=sizes, dimensions=["size"],
+        variants=[variant(s["label"], None, s["available"], f"871234002{i:03d}", "22.00")
+                  for i, s in enumerate(sizes, start=1)],
+        price={"current": "22.00", "regular": "44.00", "currency": "USD", "percent_off": 50},
+        price_type="P",
+        discounts=[{"text": "Extra 50% off at checkout", "percent": 50, "applies": "checkout", "excluded": False}],
+        available=True,
+        details={"Fabric & care": ["100% cotton.", "Machine wash cold & tumble dry low."],
+                 "Fit & sizing": ["Relaxed fit.", "Hits at the hip."]},
+        images=["https://www.gap.com/webcontent/0056/123/456/cn56123456.jpg",
+                "https://www.gap.com/webcontent/0056/123/457/cn56123457.jpg",
+                "/webcontent/0056/123/458/cn56123458.jpg"],
+        sources=["jsonld", "flight", "markup"],
+    )
+
+
+def test_02_jsonld_clearance_with_fit():
+    """@graph JSON-LD with an AggregateOffer whose offer URLs carry size and fit; clearance price with
+    .current-black-promo-price and a <s> regular price; fit as the replica's second selector (data-dimension=fit)."""
+    sizes = opts("24", False, "25", True, "26", True, "27", False, "28", True)
+    fits = opts("Regular", True, "Petite", True, "Tall", False)
+    variants = []
+    for s in sizes:
+        for f in fits:
+            variants.append(variant(s["label"], f["label"], s["available"] and f["available"],
+                                    f"540123012{len(variants) + 1:04d}", "23.97"))
+    assert parse("02_jsonld_clearance_fit.html") == expected(
+        cc_id="540123012", title="High Rise Cheeky Straight Jeans",
+        url="https://www.gap.com/browse/product.do?pid=540123012",
+        color={"name": "Medium Wash", "cc_id": "540123012"},
+        colors=[{"name": "Medium Wash", "cc_id": "540123012", "available": True},
+                {"name": "Dark Rinse", "cc_id": "540123002", "available": True}],
+        sizes=sizes, fits=fits, dimensions=["size", "fit"], variants=variants,
+        price={"current": "23.97", "regular": "79.95", "currency": "USD", "percent_off": 70},
+        discounts=[{"text": "60% off: limited time", "percent": 60, "applies": "limited_time", "excluded": False}],
+        available=True,
+        details={"Fabric & care": ["99% cotton, 1% elastane.", "Machine wash."]},
+        description="Our high rise cheeky straight jeans in stretch denim.",
+        images=["https://www.gap.com/webcontent/0054/012/301/cn54012301.jpg",
+                "/webcontent/0054/012/302/cn54012302.jpg"],
+        sources=["jsonld", "markup"],
+    )
+
+
+def test_03_all_sizes_out_of_stock():
+    sizes = opts("S", False, "M", False, "L", False, "XL", False)
+    assert parse("03_all_sizes_out_of_stock.html") == expected(
+        cc_id="702211002", style_id="702211", title="Arch Logo Hoodie", url="/browse/product.do?pid=702211002",
+        color={"name": "Charcoal Heather", "cc_id": "702211002"},
+        colors=[{"name": "Charcoal Heather", "cc_id": "702211002", "available": False}],
+        sizes=sizes, dimensions=["size"], variants=cross(sizes, []),
+        price={"current": "49.95", "regular": "49.95", "currency": "USD", "percent_off": None},
+        price_type="R", available=False,
+        details={"Fabric & care": ["Soft fleece."]},
+        images=["/webcontent/0070/221/100/cn70221100.jpg"],
+        sources=["jsonld", "flight", "markup"],
+        warnings=["variants: the 4 jsonld offers do not say which size they are; not used"],
+    )
+
+
+def test_04_several_colours_one_sold_out():
+    """Four swatches, one out of stock, plus a hidden sticky copy of the picker that must not duplicate them."""
+    sizes = opts("XS", True, "S", True, "M", False, "L", True)
+    assert parse("04_colours_one_sold_out.html") == expected(
+        cc_id="455667012", title="Cropped Utility Jacket",
+        url="https://www.gapfactory.com/browse/product.do?pid=455667012&vid=1",
+        color={"name": "Khaki Tan", "cc_id": "455667012"},
+        colors=[{"name": "Khaki Tan", "cc_id": "455667012", "available": True},
+                {"name": "True Black", "cc_id": "455667002", "available": True},
+                {"name": "Olive Green", "cc_id": "455667022", "available": False},
+                {"name": "Stone White", "cc_id": "455667032", "available": True}],
+        sizes=sizes, dimensions=["size"], variants=cross(sizes, []),
+        price={"current": "29.97", "regular": "59.95", "currency": "USD", "percent_off": 50},
+        discounts=[{"text": "50% off + extra 10% in the app", "percent": 10, "applies": "app", "excluded": False}],
+        available=True,
+        images=["https://content.gapinc.com/webcontent/0045/566/701/cn45566701.jpg"],
+        sources=["jsonld", "markup"],
+    )
+
+
+def test_05_canada_prices_in_cad():
+    """CA$ in the markup; the flight state (RSC rows) has prices but no currency; SKU rows with inventory statuses."""
+    assert parse("05_canada_cad.html") == expected(
+        cc_id="610987002", style_id="610987", title="Organic Cotton Pocket T-Shirt",
+        url="https://www.gapcanada.ca/browse/product.do?pid=610987002",
+        color={"name": "Optic White", "cc_id": "610987002"},
+        sizes=opts("S", True, "M", True, "L", False), dimensions=["size"],
+        variants=[variant("S", None, True, "6109870020001", "54.99"),
+                  variant("M", None, True, "6109870020002", "54.99"),
+                  variant("L", None, False, "6109870020003", "54.99")],
+        price={"current": "54.99", "regular": "54.99", "currency": "CAD", "percent_off": None},
+        available=True,
+        details={"Materials & care": ["100% organic cotton.", "Machine wash."]},
+        sources=["flight", "markup"],
+    )
+
+
+def test_06_no_jsonld_fit_as_variant_radios():
+    """No JSON-LD; a flight row split in two pushes; the fit as radios named buybox-variant in a
+    data-testid="pdp-variant-selector" group; an exclusion message both in state and markup (one entry)."""
+    sizes = opts("30", True, "32", True, "34", False, "36", True)
+    fits = opts("Regular", True, "Tall", False)
+    assert parse("06_no_jsonld_variant_radios.html") == expected(
+        cc_id="633001042", style_id="633001", title="Modern Khakis in Slim Fit with GapFlex",
+        url="https://www.gap.com/browse/product.do?pid=633001042&cid=1234",
+        color={"name": "Palm Green", "cc_id": "633001042"},
+        sizes=sizes, fits=fits, dimensions=["size", "fit"], variants=cross(sizes, fits),
+        price={"current": "69.95", "regular": "69.95", "currency": "USD", "percent_off": None},
+        discounts=[{"text": "Excluded from promotions", "percent": None, "applies": None, "excluded": True}],
+        excluded_from_promotions=True, available=True,
+        sources=["flight", "markup"],
+    )
+
+
+def test_07_legacy_2023_state_only():
+    """Only `window.__PRODUCT_PAGE_STATE__ = JSON.parse("...")` (Gap's 2023 shape: per-fit variants holding
+    productStyleColors with sizes); the markup is an empty client-side shell."""
+    sizes = opts("30", True, "32", True, "34", False, "36", True)
+    regular = [True, True, False, True]
+    tall = [False, True, False, False]
+    variants = [variant(w, "Regular", ok, f"512345032R{w}", "39.99") for w, ok in zip(("30", "32", "34", "36"),
+                                                                                   regular)]
+    variants += [variant(w, "Tall", ok, f"512345032T{w}", "39.99") for w, ok in zip(("30", "32", "34", "36"), tall)]
+    assert parse("07_legacy_2023_state_only.html") == expected(
+        cc_id="512345032", style_id="512345", title="Slim Taper GapFlex Khakis",
+        color={"name": "New British Khaki", "cc_id": "512345032"},
+        colors=[{"name": "New British Khaki", "cc_id": "512345032", "available": True},
+                {"name": "True Black", "cc_id": "512345002", "available": True},
+                {"name": "Navy", "cc_id": "512345012", "available": False}],
+        sizes=sizes, fits=opts("Regular", True, "Tall", True), dimensions=["size", "fit"], variants=variants,
+        price={"current": "39.99", "regular": "69.95", "currency": None, "percent_off": 43},
+        discounts=[{"text": "Extra 10% off in the app", "percent": 10, "applies": "app", "excluded": False}],
+        available=True,
+        details={"Overview": ["Slim taper fit.", "Zip fly."],
+                 "Fabric & Care": ["98% cotton, 2% spandex.", "Machine wash."]},
+        images=["/webcontent/0051/234/503/cn51234503.jpg"],
+        sources=["legacy_state"],
+        warnings=["price: the page does not say which currency"],
+    )
+
+
+def test_08_markup_only_older_generation():
+    """No scripts at all: span.product-price__highlight / __strike, .swatch-label__value, a loose bullet list,
+    a visually-hidden duplicate title with &amp;."""
+    sizes = opts("S", True, "M", True, "L", False, "XL", True)
+    assert parse("08_markup_only_older.html") == expected(
+        cc_id="398811002", title="Gap & Disney Mickey Mouse Graphic T-Shirt",
+        url="https://www.gap.com/browse/product.do?pid=398811002",
+        color={"name": "Snow White", "cc_id": "398811002"},
+        sizes=sizes, dimensions=["size"], variants=cross(sizes, []),
+        price={"current": "29.99", "regular": "39.95", "currency": "USD", "percent_off": 25},
+        discounts=[{"text": "Excluded from promotions", "percent": None, "applies": None, "excluded": True}],
+        excluded_from_promotions=True, available=True,
+        details={"Product details": ["100% cotton.", "Crewneck, short sleeves."]},
+        images=["/webcontent/0039/881/100/cn39881100.jpg", "/webcontent/0039/881/101/cn39881101.jpg"],
+        sources=["markup"],
+    )
+
+
+def test_09_akamai_block_page_is_blocked_and_failed():
+    assert parse("09_bot_block_akamai.html") == expected(
+        blocked=True, failed=True, available=False,
+        warnings=["blocked: a bot-protection page (title 'Access Denied', Reference #18.9c1b2017.1764791234.5a3e2f1), "
+                  "not a product page"],
+    )
+
+
+def test_09_block_page_keeps_who_it_was_for():
+    result = parse("09_bot_block_akamai.html", cc_id="871234002", listing={"style_id": "871234",
+                                                                           "effective_price": "22.00"})
+    assert result["blocked"] and result["failed"]
+    assert (result["cc_id"], result["style_id"], result["color"]) == ("871234002", "871234",
+                                                                     {"name": None, "cc_id": "871234002"})
+    assert result["price"]["current"] is None and result["sizes"] == [] and result["available"] is False
+    assert result["warnings"][1:] == ["cc_id: not on the page; taken from the caller's cc_id",
+                                      "style_id: not on the page; taken from the listing"]
+
+
+def test_10_truncated_page():
+    """Cut inside the size selector: JSON-LD (complete, offers named "Size XS") keeps all five sizes."""
+    sizes = opts("XS", True, "S", True, "M", False, "L", True, "XL", True)
+    assert parse("10_truncated.html") == expected(
+        cc_id="790011032", title="Linen-Cotton Shirt",
+        color={"name": "Sky Blue", "cc_id": "790011032"},
+        sizes=sizes, dimensions=["size"],
+        variants=[variant(s["label"], None, s["available"], f"790011032{i:03d}", "49.95")
+                  for i, s in enumerate(sizes, start=1)],
+        price={"current": "49.95", "regular": "49.95", "currency": "USD", "percent_off": None},
+        available=True, sources=["jsonld", "markup"],
+        warnings=["page: no closing </html> tag, the page looks truncated; read what was there",
+                  "sizes: jsonld lists [XS, S, M, L, XL], markup lists [XS, S, M]; kept jsonld"],
+    )
+
+
+def test_11_windows_1252_page_with_meta_charset():
+    assert b"\x99" in page("11_windows1252.html")  # ™ in windows-1252, not valid UTF-8
+    sizes = opts("S", True, "M", True)
+    assert parse("11_windows1252.html") == expected(
+        cc_id="221100002", title="Gap Logo Fleece Hoodie™",
+        color={"name": "Café Latte", "cc_id": "221100002"},
+        sizes=sizes, dimensions=["size"], variants=cross(sizes, []),
+        price={"current": "54.95", "regular": "54.95", "currency": "USD", "percent_off": None},
+        available=True,
+        details={"Fabric & care": ["It’s our softest fleece – 77% cotton, 23% polyester.", "Machine wash."]},
+        sources=["jsonld", "markup"],
+    )
+
+
+def test_12_width_by_length_keeps_the_length_dimension():
+    """Men's 30x32: dimension 2 labels are numbers, not fit words -> `lengths`, variants carry `length`."""
+    widths = opts("30", True, "32", True, "34", False)
+    lengths = opts("30", True, "32", True, "34", False)
+    variants = [variant(w["label"], None, w["available"] and x["available"], f"660022002{w['label']}{x['label']}",
+                        "79.95", length=x["label"]) for w in widths for x in lengths]
+    assert parse("12_width_by_length.html") == expected(
+        cc_id="660022002", title="Slim Jeans", color={"name": "Dark Indigo", "cc_id": "660022002"},
+        sizes=widths, lengths=lengths, dimensions=["size", "length"], variants=variants,
+        price={"current": "79.95", "regular": "79.95", "currency": "USD", "percent_off": None},
+        available=True, sources=["jsonld", "markup"],
+    )
+
+
+def test_13_next_data_and_fit_buttons():
+    """Pages-router `__NEXT_DATA__` (other key names: title, customerChoice, swatches, priceInfo) and the fit as
+    a group of buttons in a data-testid="pdp-fit-buttons" container."""
+    sizes = opts("XS", True, "S", True, "M", True)
+    fits = opts("Regular", True, "Petite", True, "Tall", False)
+    assert parse("13_next_data_fit_buttons.html") == expected(
+        cc_id="300456012", style_id="300456", title="Wide-Leg Pull-On Pants",
+        color={"name": "Black", "cc_id": "300456012"},
+        colors=[{"name": "Black", "cc_id": "300456012", "available": True},
+                {"name": "Oatmeal", "cc_id": "300456002", "available": False}],
+        sizes=sizes, fits=fits, dimensions=["size", "fit"], variants=cross(sizes, fits),
+        price={"current": "35.97", "regular": "59.95", "currency": "USD", "percent_off": 40},
+        price_type="P",
+        discounts=[{"text": "Extra 50% off at checkout", "percent": 50, "applies": "checkout", "excluded": False}],
+        available=True, details={"Product details": ["Elastic waist.", "Wide leg."]},
+        sources=["next_data", "markup"],
+    )
+
+
+def test_14_sources_disagree_structured_wins_with_warnings():
+    assert parse("14_sources_disagree.html") == expected(
+        cc_id="880033002", title="CloudSoft Joggers", color={"name": "Heather Grey", "cc_id": "880033002"},
+        sizes=opts("S", True, "M", False), dimensions=["size"],
+        variants=[variant("S", None, True, "880033002001", "34.99"), variant("M", None, False, "880033002002",
+                                                                             "34.99")],
+        price={"current": "34.99", "regular": "34.99", "currency": "USD", "percent_off": None},
+        available=True, sources=["jsonld", "markup"],
+        warnings=[
+            "jsonld: block 2: repaired trailing commas (Expecting property name enclosed in double quotes: line 1 "
+            "column 75 (char 74))",
+            "title: jsonld says 'CloudSoft Joggers', markup says 'Cloudsoft Jogger'; kept jsonld",
+            "price: jsonld says '34.99', markup says '39.99'; kept jsonld",
+            "sizes: stock of M differs between jsonld and markup; kept jsonld",
+        ],
+    )
+
+
+def test_15_empty_page():
+    assert parse("15_empty.html") == expected(failed=True, warnings=["page: empty or not HTML; nothing to read"])
+
+
+def test_16_not_a_product_page():
+    assert parse("16_not_found.html") == expected(failed=True, warnings=["page: no product data found on the page"])
+
+
+@pytest.mark.parametrize("name", FIXTURE_NAMES)
+def test_every_fixture_has_the_documented_shape(name):
+    assert_shape(parse(name))
+    assert_shape(parse_product_page(page(name).decode("utf-8", errors="replace")))
+
+
+# ---------------------------------------------------------------- inputs, charsets, listing
+
+def test_str_and_bytes_give_the_same_result():
+    assert parse_product_page(page("01_flight_jsonld_sale.html").decode("utf-8")) == parse(
+        "01_flight_jsonld_sale.html")
+
+
+def test_latin1_label_means_windows_1252_and_no_charset_warns():
+    body = "<html><head><meta charset='iso-8859-1'><title>x</title></head><body>" \
+           "<h1 class='pdp-product-title'>Caf\u00e9 Tee\u2122</h1></body></html>"
+    assert parse_product_page(body.encode("cp1252"))["title"] == "Café Tee™"
+    no_meta = body.replace("<meta charset='iso-8859-1'>", "").encode("cp1252")
+    result = parse_product_page(no_meta)
+    assert result["title"] == "Café Tee™"
+    assert result["warnings"][0] == "charset: the page is not UTF-8 and declares no charset; decoded as windows-1252"
+
+
+def test_utf8_bytes_win_over_a_wrong_meta_charset():
+    body = "<meta charset='windows-1252'><h1 class='pdp-product-title'>Caf\u00e9</h1></html>"
+    assert parse_product_page(body.encode("utf-8"))["title"] == "Café"
+
+
+@pytest.mark.parametrize("value", [None, 42, 3.5, ["<html>"], {"a": 1}, b"", b"\x00\x01\xff", "   ", "<", "<html"])
+def test_odd_inputs_never_raise(value):
+    result = parse_product_page(value)
+    assert_shape(result)
+    assert result["failed"] is True
+
+
+LISTING = {
+    "style_id": "871234", "cc_id": "871234002", "style_name": "Vintage Soft Crewneck T-Shirt&#8482;",
+    "cc_name": "Navy Uniform", "regular_price": "44.0", "effective_price": "22.0", "price_type": "P",
+    "percentage_off": "50", "marketing_flags": ["Extra 50% off at checkout", "Extra 10% off in the app"],
+    "excluded_from_promotion": False, "inventory_status": "In Stock",
+}
+
+
+def test_listing_that_agrees_adds_only_new_messages():
+    result = parse("01_flight_jsonld_sale.html", cc_id="871234002", listing=LISTING)
+    assert result["warnings"] == []
+    assert result["discounts"] == [
+        {"text": "Extra 50% off at checkout", "percent": 50, "applies": "checkout", "excluded": False},
+        {"text": "Extra 10% off in the app", "percent": 10, "applies": "app", "excluded": False},
+    ]
+    assert result["price_type"] == "P"
+
+
+def test_listing_fills_what_the_page_lacks():
+    listing = dict(LISTING, style_id="398811", cc_id="398811002", excluded_from_promotion=True,
+                   marketing_flags=[])
+    result = parse("08_markup_only_older.html", listing=listing)
+    assert result["style_id"] == "398811"
+    assert "style_id: not on the page; taken from the listing" in result["warnings"]
+    assert "price: the page says 29.99, the listing 22.00; kept the page's" in result["warnings"]
+    assert result["price"] == {"current": "29.99", "regular": "39.95", "currency": "USD", "percent_off": 25}
+    # the page already says it is excluded: no synthetic second entry
+    assert [d["text"] for d in result["discounts"]] == ["Excluded from promotions"]
+
+
+def test_listing_fills_price_and_title_of_a_page_without_them():
+    html = ("<html><head><link rel='canonical' href='https://www.gap.com/browse/product.do?pid=871234002'></head>"
+            "<body><div class='pdp_size-selector-container__items'><input type='radio' name='buybox-sizeDimension1'"
+            " id='pdp_buybox_dimension_M'><label for='pdp_buybox_dimension_M'>M</label></div></body></html>")
+    result = parse_product_page(html, listing=LISTING)
+    assert result["title"] == "Vintage Soft Crewneck T-Shirt™"
+    assert result["color"] == {"name": "Navy Uniform", "cc_id": "871234002"}
+    assert result["price"] == {"current": "22.00", "regular": "44.00", "currency": None, "percent_off": 50}
+    assert result["warnings"] == [
+        "style_id: not on the page; taken from the listing",
+        "title: not on the page; taken from the listing",
+        "price: current price not on the page; taken from the listing",
+        "price: regular price not on the page; taken from the listing",
+        "color: name not on the page; taken from the listing",
+        "price: the page does not say which currency",
+    ]
+    assert result["sizes"] == opts("M", True) and result["available"] is True
+
+
+def test_listing_exclusion_flag_adds_an_exclusion_entry():
+    result = parse("03_all_sizes_out_of_stock.html",
+                   listing={"excluded_from_promotion": True, "marketing_flags": ["Final sale"]})
+    assert result["discounts"] == [
+        {"text": "Final sale", "percent": None, "applies": None, "excluded": False},
+        {"text": "Excluded from promotions", "percent": None, "applies": None, "excluded": True},
+    ]
+    assert result["excluded_from_promotions"] is True
+
+
+def test_page_for_another_colour_keeps_the_page_cc_id_and_warns():
+    result = parse("04_colours_one_sold_out.html", cc_id="455667022")
+    assert result["cc_id"] == "455667012"
+    assert result["warnings"] == ["cc_id: the page says '455667012', expected '455667022'; kept the page's"]
+
+
+def test_listing_of_the_wrong_type_is_ignored_with_a_warning():
+    result = parse("04_colours_one_sold_out.html", listing=["not", "a", "dict"])
+    assert result["warnings"] == ["listing: ignored, expected a dict, got list"]
+    assert result["title"] == "Cropped Utility Jacket"
+
+
+# ---------------------------------------------------------------- discounts
+
+@pytest.mark.parametrize("text, percent, applies, excluded", [
+    ("Extra 50% off at checkout", 50, "checkout", False),
+    ("50% off + extra 10% in the app", 10, "app", False),
+    ("60% off: limited time", 60, "limited_time", False),
+    ("Extra 10% off in the app", 10, "app", False),
+    ("Excluded from promotions", None, None, True),
+    ("This item is excluded from all promotions.", None, None, True),
+    ("Not eligible for promo codes", None, None, True),
+    ("Final sale", None, None, False),
+    ("Limited time: extra 30% off at checkout", 30, "checkout", False),
+    ("Extra 12.5% off  in-app", 12.5, "app", False),
+    ("Buy more, save more", None, None, False),
+])
+def test_discount_messages(text, percent, applies, excluded):
+    assert parse_message(text) == {"text": " ".join(text.split()), "percent": percent, "applies": applies,
+                                   "excluded": excluded}
+
+
+# ---------------------------------------------------------------- robustness (property test)
+
+_FIXTURE_BYTES = [page(name) for name in FIXTURE_NAMES]
+
+
+def _mutate(data: bytes, mutations) -> bytes:
+    out = bytearray(data)
+    for kind, a, b, junk in mutations:
+        if not out:
+            out.extend(junk)
+            continue
+        i = a % len(out)
+        if kind == "truncate":
+            del out[i:]
+        elif kind == "drop_tag":
+            start = out.find(b"<", i)
+            end = out.find(b">", start) if start != -1 else -1
+            if end != -1:
+                del out[start:end + 1]
+        elif kind == "garbage":
+            out[i:i] = junk
+        elif kind == "delete":
+            del out[i:i + 1 + b % 400]
+        elif kind == "duplicate":
+            out[i:i] = out[b % len(out):b % len(out) + 600]
+    return bytes(out)
+
+
+_mutation = st.tuples(
+    st.sampled_from(["truncate", "drop_tag", "garbage", "delete", "duplicate"]),
+    st.integers(min_value=0, max_value=10**6), st.integers(min_value=0, max_value=10**6),
+    st.binary(min_size=1, max_size=40),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(source=st.sampled_from(_FIXTURE_BYTES), mutations=st.lists(_mutation, min_size=1, max_size=6),
+       as_text=st.booleans())
+def test_mutated_pages_never_raise_and_keep_the_shape(source, mutations, as_text):
+    data = _mutate(source, mutations)
+    html = data.decode("utf-8", errors="replace") if as_text else data
+    result = parse_product_page(html, cc_id="871234002")
+    assert_shape(result)
+    assert not any(w.startswith("internal error") for w in result["warnings"]), result["warnings"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.text(max_size=400), st.binary(max_size=400)))
+def test_arbitrary_input_never_raises(value):
+    assert_shape(parse_product_page(value))
+
+
+# ---------------------------------------------------------------- command line
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "gapspider.parsing", *args], cwd=ROOT, capture_output=True,
+                          timeout=60)
+
+
+def test_cli_prints_parsed_data_as_json():
+    done = run_cli(str(PAGES / "02_jsonld_clearance_fit.html"))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.decode("utf-8")) == parse("02_jsonld_clearance_fit.html")
+
+
+def test_cli_with_cc_id_and_listing(tmp_path):
+    listing = tmp_path / "listing.json"
+    listing.write_text(json.dumps(LISTING), encoding="utf-8")
+    done = run_cli(str(PAGES / "01_flight_jsonld_sale.html"), "--cc-id", "871234002", "--listing", str(listing),
+                   "--compact")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count(b"\n") == 1
+    assert json.loads(done.stdout) == parse("01_flight_jsonld_sale.html", cc_id="871234002", listing=LISTING)
+
+
+def test_cli_block_page_exits_0_and_says_blocked():
+    done = run_cli(str(PAGES / "09_bot_block_akamai.html"))
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["blocked"] is True
+
+
+@pytest.mark.parametrize("target", ["missing.html", "."])
+def test_cli_unreadable_file_exits_2_with_a_message(tmp_path, target):
+    path = tmp_path / target if target != "." else tmp_path
+    done = run_cli(str(path))
+    assert done.returncode == 2
+    assert done.stdout == b""
+    assert done.stderr.decode().startswith(f"error: cannot read {path}: ")
+
+
+def test_cli_unreadable_listing_exits_2(tmp_path):
+    done = run_cli(str(PAGES / "01_flight_jsonld_sale.html"), "--listing", str(tmp_path / "nope.json"))
+    assert done.returncode == 2 and b"cannot read the listing" in done.stderr
+
+
+# ---------------------------------------------------------------- worker pool
+
+def _jobs(tmp_path):
+    jobs = []
+    for i, name in enumerate(FIXTURE_NAMES * 3):
+        listing = {"cc_id": "871234002", "style_id": "871234"} if i % 5 == 0 else None
+        jobs.append((f"{i}:{name}", str(PAGES / name), listing))
+    jobs.append(("missing", str(tmp_path / "871234002.html"), None))
+    jobs.append(("directory", str(tmp_path), {"cc_id": "123456789"}))
+    return jobs
+
+
+def test_pool_with_two_workers_matches_in_process(tmp_path):
+    jobs = _jobs(tmp_path)
+    single = list(parse_saved_pages(jobs, workers=1))
+    pooled = list(parse_saved_pages(iter(jobs), workers=2, chunksize=4))
+    assert [k for k, _ in single] == [job[0] for job in jobs]
+    assert pooled == single  # same results, input order
+    expected_direct = parse_product_page(page(FIXTURE_NAMES[1]))
+    assert dict(single)[f"1:{FIXTURE_NAMES[1]}"] == expected_direct
+
+
+def test_pool_missing_and_unreadable_files_give_failed_results(tmp_path):
+    results = dict(parse_saved_pages(_jobs(tmp_path)[-2:], workers=1))
+    missing = results["missing"]
+    assert missing["failed"] is True and missing["cc_id"] == "871234002"  # ccId from the file name
+    assert missing["warnings"][0] == f"file: cannot read {tmp_path / '871234002.html'}: No such file or directory"
+    directory = results["directory"]
+    assert directory["failed"] is True and directory["cc_id"] == "123456789"
+    assert directory["warnings"][0].startswith(f"file: cannot read {tmp_path}: ")
+    assert_shape(missing)
+    assert_shape(directory)
+
+
+def test_pool_reads_bytes_so_the_charset_applies(tmp_path):
+    results = dict(parse_saved_pages([("w", str(PAGES / "11_windows1252.html"), None)], workers=2))
+    assert results["w"]["title"] == "Gap Logo Fleece Hoodie™"
