@@ -104,6 +104,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        # The last byte goes out in a write of its own (see _write_and_record); without TCP_NODELAY Nagle's
+        # algorithm holds it until the client's delayed ACK, 40 ms per keep-alive request.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.replica._track(self.connection, True)
 
     def finish(self):
