@@ -284,6 +284,7 @@ def test_a_fetch_started_by_calling_scrapyd_directly_is_watched_like_our_own(pg_
             return session.scalar(select(GapDataFetch.id).where(GapDataFetch.pages_group_id == group_id))
 
     fetch_id = wait_for(created, timeout=30, what="the spider to create its fetch")
+    wait_fetch(pg_url, fetch_id, statuses=("fetching_product_page", "fetching_product_image"), timeout=60)
     assert load_fetch(pg_url, fetch_id).scrapyd_job_id == "direct-call-1"
     html = client.get(f"/groups/{group_id}").get_data(as_text=True)
     assert f"Fetch #{fetch_id} is running" in html
@@ -294,3 +295,16 @@ def test_a_fetch_started_by_calling_scrapyd_directly_is_watched_like_our_own(pg_
     assert ("success", f"Fetch #{fetch_id} was cancelled.") in flashes(html)
     wait_for(lambda: "direct-call-1" in idle_scrapyd.client().jobs().finished, timeout=60, what="the crawl to stop")
     assert load_fetch(pg_url, fetch_id).error_message == "cancelled"
+
+
+def test_cancel_during_the_product_list_sticks(pg_url, crawl_output, idle_scrapyd):
+    """Cancel is final: the crawl must not move the fetch on to its next stage while it shuts down."""
+    app = dashboard(pg_url, crawl_output, idle_scrapyd, SCRAPYD_JOB_SETTINGS={"GAP_DOWNLOAD_DELAY": "2"})
+    client = app.test_client()
+    fetch_id = press_fetch_data(client, jeans_group(pg_url))
+    wait_fetch(pg_url, fetch_id, statuses=("fetching_product_list",), timeout=60)
+    job_id = load_fetch(pg_url, fetch_id).scrapyd_job_id
+    post_form(client, f"/fetches/{fetch_id}/cancel")
+    wait_for(lambda: job_id in idle_scrapyd.client().jobs().finished, timeout=60, what="the crawl to stop")
+    fetch = load_fetch(pg_url, fetch_id)
+    assert (fetch.status, fetch.error_message) == (FAILED, "cancelled")
