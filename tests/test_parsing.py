@@ -477,6 +477,86 @@ def test_listing_of_the_wrong_type_is_ignored_with_a_warning():
     assert result["title"] == "Cropped Utility Jacket"
 
 
+# ---------------------------------------------------------------- other forms of the family, inline
+
+def test_legacy_state_in_single_quotes_and_object_literal():
+    state = '{"productData":{"name":"Tee \\u0026 Co","styleId":"123456","selectedColor":{"ccId":"123456002",' \
+            '"colorName":"Red"},"sizes":[{"label":"S","inStock":true},{"label":"M","inStock":false}]}}'
+    quoted = f"<script>window.__PRODUCT_PAGE_STATE__ = JSON.parse('{state}');</script></html>"
+    literal = "<script>window.__PRODUCT_PAGE_STATE__ = " + state.replace("\\u0026", "&") + ";</script></html>"
+    for html in (quoted, literal):
+        result = parse_product_page(html)
+        assert (result["title"], result["style_id"], result["cc_id"]) == ("Tee & Co", "123456", "123456002")
+        assert result["sizes"] == opts("S", True, "M", False)
+        assert result["sources"] == ["legacy_state"]
+
+
+def test_flight_rows_with_text_rows_and_references():
+    rows = ('0:["$","$L1",null,{"product":"$2"}]\n'
+            '1:I[9,["chunks/a.js"],"Pdp"]\n'
+            '3:T1b,Fabric & care: 100% linen.\n'
+            '2:{"ccId":"654321012","styleId":"654321","name":"Linen Shirt","sizes":"$4",'
+            '"price":{"currentPrice":"39.99","regularPrice":"59.99"}}\n'
+            '4:[{"label":"M","available":true},{"label":"L","available":false}]\n')
+    push = json.dumps(rows)
+    html = f"<html><body><script>self.__next_f.push([1,{push}])</script></body></html>"
+    result = parse_product_page(html)
+    assert (result["title"], result["cc_id"], result["style_id"]) == ("Linen Shirt", "654321012", "654321")
+    assert result["sizes"] == opts("M", True, "L", False)
+    assert result["price"] == {"current": "39.99", "regular": "59.99", "currency": None, "percent_off": 33}
+    assert result["sources"] == ["flight"]
+
+
+def test_jsonld_product_group_picks_the_page_colour():
+    group = {"@context": "https://schema.org", "@type": "ProductGroup", "productGroupID": "777888",
+             "name": "Canvas Tote", "hasVariant": [
+                 {"@type": "Product", "sku": "7778880020001", "color": "Natural", "size": "One Size",
+                  "url": "https://www.gap.com/browse/product.do?pid=777888002",
+                  "offers": {"@type": "Offer", "price": "24.95", "priceCurrency": "USD",
+                             "availability": "https://schema.org/InStock"}},
+                 {"@type": "Product", "sku": "7778880120001", "color": "Black", "size": "One Size",
+                  "url": "https://www.gap.com/browse/product.do?pid=777888012",
+                  "offers": {"@type": "Offer", "price": "24.95", "priceCurrency": "USD",
+                             "availability": "https://schema.org/OutOfStock"}}]}
+    html = (f'<html><head><script type="application/ld+json">{json.dumps(group)}</script>'
+            '<link rel="canonical" href="https://www.gap.com/browse/product.do?pid=777888012"></head></html>')
+    result = parse_product_page(html)
+    assert (result["cc_id"], result["style_id"], result["title"]) == ("777888012", "777888", "Canvas Tote")
+    assert result["color"] == {"name": "Black", "cc_id": "777888012"}
+    assert result["colors"] == [{"name": "Natural", "cc_id": "777888002", "available": True},
+                                {"name": "Black", "cc_id": "777888012", "available": False}]
+    assert result["variants"] == [variant("One Size", None, False, "7778880120001", "24.95")]
+    assert result["available"] is False
+
+
+def test_jsonld_offers_of_other_colours_are_left_out():
+    offers = [{"@type": "Offer", "sku": f"{cc}{i}", "name": f"Tee - {colour} - {size}", "price": "10.00",
+               "itemOffered": {"color": colour}, "availability": "https://schema.org/InStock"}
+              for cc, colour in (("111222002", "Navy"), ("111222012", "Red")) for i, size in enumerate("SM")]
+    product = {"@type": "Product", "productID": "111222012", "name": "Tee", "color": "Red", "offers": offers}
+    result = parse_product_page(f'<script type="application/ld+json">{json.dumps(product)}</script>')
+    assert result["variants"] == [variant("S", None, True, "1112220120", "10.00"),
+                                  variant("M", None, True, "1112220121", "10.00")]
+
+
+def test_regular_price_next_to_the_markdown_wrapper_and_unknown_classes():
+    html = ('<h1 class="pdp-product-title">T</h1><div class="row"><div data-testid="pdp-markdown-title-price">'
+            '<span class="current-sale-price">$22.00</span></div><span class="pdp-was">$44.00</span></div>')
+    assert parse_product_page(html)["price"] == {"current": "22.00", "regular": "44.00", "currency": "USD",
+                                                 "percent_off": 50}
+
+
+def test_fit_group_recognised_by_its_labels_only():
+    html = ('<h1 class="pdp-product-title">Pants</h1>'
+            '<div class="pdp_size-selector-container__items"><input type="radio" name="buybox-sizeDimension1" '
+            'id="pdp_buybox_dimension_2"><label for="pdp_buybox_dimension_2">2</label></div>'
+            '<fieldset><label><input type="radio" name="opt" value="Petite"> Petite</label>'
+            '<label><input type="radio" name="opt" value="Tall" disabled> Tall</label></fieldset>')
+    result = parse_product_page(html)
+    assert result["fits"] == opts("Petite", True, "Tall", False)
+    assert result["variants"] == [variant("2", "Petite", True), variant("2", "Tall", False)]
+
+
 # ---------------------------------------------------------------- discounts
 
 @pytest.mark.parametrize("text, percent, applies, excluded", [

@@ -297,6 +297,37 @@ _REGULAR_XPATH = (".//*[contains(@class, 'strike') or contains(@class, 'regular'
                   "contains(@aria-label, 'egular price') or self::s or self::del or self::strike]")
 
 
+def _prices_in(container, current_hint: str | None = None) -> tuple[str | None, str | None, str | None]:
+    """(current, regular, currency) inside one price container: classes first, then amounts (the lowest is
+    current, a higher one the regular price)."""
+    cur_el = [e for e in container.iter(etree.Element) if any(c in classes(e) for c in _CURRENT_CLASSES)]
+    cur_set = set(cur_el)
+    reg_el = [e for e in xpath(container, _REGULAR_XPATH)
+              if e not in cur_set and not any(d in cur_set for d in e.iterdescendants())]
+    current = current_hint
+    regular = currency = None
+    if cur_el and current is None:
+        current, currency = _amount_of(first_visible(cur_el))
+    if reg_el:
+        regular, reg_currency = _amount_of(first_visible(reg_el))
+        currency = currency or reg_currency
+    if current is None or regular is None:
+        text = visible_text(container) or ""
+        amounts = [(amount(m.group(2)), currency_of(m.group(1))) for m in _PRICE_TEXT.finditer(text)]
+        amounts = [a for a in amounts if a[0]]
+        if amounts:
+            values = sorted({a[0] for a in amounts}, key=float)
+            currency = currency or amounts[0][1]
+            if current is None:
+                current = values[0]
+            higher = [v for v in values if float(v) > float(current)]
+            if regular is None and higher and len(values) <= 3:
+                regular = higher[-1]
+    if current_hint is not None and regular == current_hint:
+        regular = None
+    return (None if current_hint is not None else current), regular, currency
+
+
 def _price(index: "Index", facts: dict) -> None:
     doc = index.doc
     wrappers = index.testid("pdp-markdown-title-price", "pdp-title-price-wrapper")
@@ -310,29 +341,17 @@ def _price(index: "Index", facts: dict) -> None:
     current = regular = currency = None
     percent = None
     for wrapper in wrappers:
-        cur_el = [e for e in wrapper.iter() if isinstance(e.tag, str)
-                  and any(c in classes(e) for c in _CURRENT_CLASSES)]
-        reg_el = xpath(wrapper, _REGULAR_XPATH)
-        reg_el = [e for e in reg_el if e not in cur_el]
-        if cur_el:
-            current, currency = _amount_of(first_visible(cur_el))
-        if reg_el:
-            regular, reg_currency = _amount_of(first_visible(reg_el))
-            currency = currency or reg_currency
+        current, regular, currency = _prices_in(wrapper)
         text = visible_text(wrapper) or ""
-        if current is None:
-            amounts = [(amount(m.group(2)), currency_of(m.group(1))) for m in _PRICE_TEXT.finditer(text)]
-            amounts = [a for a in amounts if a[0]]
-            if amounts:
-                values = sorted({a[0] for a in amounts}, key=float)
-                currency = currency or amounts[0][1]
-                current = values[0]
-                if regular is None and len(values) > 1:
-                    regular = values[-1]
         match = _PERCENT_OFF.search(text)
         if match and percent is None:
             percent = percent_number(match.group(1))
         if current is not None:
+            if regular is None and wrapper.getparent() is not None and (
+                    markdown or wrapper.get("data-testid") is None):
+                # "the struck-through regular price in a separate span": next to the wrapper
+                _cur, regular, reg_currency = _prices_in(wrapper.getparent(), current_hint=current)
+                currency = currency or reg_currency
             break
     if regular is None:
         strikes = index.cls("product-price__strike")
