@@ -400,7 +400,8 @@ def test_fetch_data_with_scrapyd_down_fails_the_new_fetch_and_says_why(client, p
     assert response.headers["Location"] == f"/fetches/{fetch.id}"
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert any(c == "error" and "The fetch could not be started: scrapyd is unreachable" in t for c, t in flashes(html))
-    assert "scrapyd is unreachable: Fetch Data cannot start crawls" in html  # the banner
+    assert "Fetch Data cannot start crawls and running fetches cannot be checked: scrapyd is unreachable" in html
+    assert client.get(f"/fetches/{fetch.id}/log").get_data(as_text=True).startswith("The crawl was never scheduled")
     assert count(pg_url, GapDataFetch, GapDataFetch.status == PENDING) == 0
     # The group is free again: the button is enabled.
     show = client.get(f"/groups/{group_id}").get_data(as_text=True)

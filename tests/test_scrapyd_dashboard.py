@@ -297,14 +297,18 @@ def test_a_fetch_started_by_calling_scrapyd_directly_is_watched_like_our_own(pg_
     assert load_fetch(pg_url, fetch_id).error_message == "cancelled"
 
 
-def test_cancel_during_the_product_list_sticks(pg_url, crawl_output, idle_scrapyd):
+def test_cancel_during_the_product_list_sticks(pg_url, crawl_output, idle_scrapyd, replica_session):
     """Cancel is final: the crawl must not move the fetch on to its next stage while it shuts down."""
-    app = dashboard(pg_url, crawl_output, idle_scrapyd, SCRAPYD_JOB_SETTINGS={"GAP_DOWNLOAD_DELAY": "2"})
+    app = dashboard(pg_url, crawl_output, idle_scrapyd)
     client = app.test_client()
-    fetch_id = press_fetch_data(client, jeans_group(pg_url))
-    wait_fetch(pg_url, fetch_id, statuses=("fetching_product_list",), timeout=60)
-    job_id = load_fetch(pg_url, fetch_id).scrapyd_job_id
-    post_form(client, f"/fetches/{fetch_id}/cancel")
-    wait_for(lambda: job_id in idle_scrapyd.client().jobs().finished, timeout=60, what="the crawl to stop")
+    replica_session.add_fault(r"category_products", delay=3, times=1)  # a slow listing answer: cancel meanwhile
+    try:
+        fetch_id = press_fetch_data(client, jeans_group(pg_url))
+        wait_fetch(pg_url, fetch_id, statuses=("fetching_product_list",), timeout=60)
+        job_id = load_fetch(pg_url, fetch_id).scrapyd_job_id
+        post_form(client, f"/fetches/{fetch_id}/cancel")
+        wait_for(lambda: job_id in idle_scrapyd.client().jobs().finished, timeout=60, what="the crawl to stop")
+    finally:
+        replica_session.clear_faults()
     fetch = load_fetch(pg_url, fetch_id)
     assert (fetch.status, fetch.error_message) == (FAILED, "cancelled")

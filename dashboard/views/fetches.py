@@ -104,6 +104,8 @@ def log(fetch_id: int):
     headers = {"Cache-Control": "no-store"}
     if not fetch.scrapyd_job_id:
         return Response("This fetch did not run through scrapyd: no log here.\n", mimetype="text/plain", headers=headers)
+    if (fetch.error_details or {}).get("stage") == "schedule":
+        return Response("The crawl was never scheduled, so there is no log.\n", mimetype="text/plain", headers=headers)
     try:
         tail = scrapyd_client().log_tail(fetch.scrapyd_job_id, max_bytes=int(request.args.get("bytes", 96 * 1024)))
     except (ScrapydError, ValueError) as exc:
