@@ -377,6 +377,19 @@ def test_every_fixture_has_the_documented_shape(name):
     assert_shape(parse_product_page(page(name).decode("utf-8", errors="replace")))
 
 
+def test_schema_md_example_is_what_the_parser_returns():
+    doc = (ROOT / "gapspider" / "parsing" / "SCHEMA.md").read_text(encoding="utf-8")
+    example = json.loads(doc.split("```json\n", 1)[1].split("```", 1)[0])
+    listing = {"style_id": "540123", "cc_id": "540123012", "regular_price": "79.95", "effective_price": "23.97",
+               "price_type": "M", "percentage_off": "70", "marketing_flags": ["60% off: limited time"],
+               "excluded_from_promotion": False, "inventory_status": "In Stock"}
+    result = parse("02_jsonld_clearance_fit.html", listing=listing)
+    assert list(result) == list(example)
+    assert all(v in result["variants"] for v in example["variants"])  # the example lists a few
+    assert {k: v for k, v in result.items() if k != "variants"} == {k: v for k, v in example.items()
+                                                                   if k != "variants"}
+
+
 # ---------------------------------------------------------------- inputs, charsets, listing
 
 def test_str_and_bytes_give_the_same_result():

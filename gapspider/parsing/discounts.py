@@ -25,8 +25,7 @@ _EXCLUDED = re.compile(
     r"|(?:promo(?:tion)?s?|discounts?|coupons?|promo\s+codes?)\s+(?:do(?:es)?\s+not|don'?t|cannot|can'?t)\s+(?:apply"
     r"|be\s+applied)"
     r"|promo(?:tion)?s?\s+excluded", re.I)
-_APP = re.compile(r"\b(?:in|on|via|through|with|using)\s+(?:the\s+|our\s+)?(?:\w+\s+)?app\b|\bin-app\b|\bapp[-\s]"
-                  r"(?:only|exclusive|users?)\b|\bapp\s+exclusive", re.I)
+_APP = re.compile(r"\bapps?\b|\bin-app\b", re.I)  # "in the app", "app exclusive"; not "apply"
 _CHECKOUT = re.compile(r"\bat\s+check[-\s]?out\b|\bin\s+(?:your\s+|the\s+)?(?:cart|bag)\b|\bapplied\s+at\s+"
                        r"check[-\s]?out|\bat\s+(?:the\s+)?register\b|\bcheckout\b", re.I)
 _LIMITED = re.compile(r"\blimited[-\s]+time\b|\btoday\s+only\b|\bends\s+(?:today|tonight|soon)\b|\bflash\s+sale\b"

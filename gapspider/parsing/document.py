@@ -68,8 +68,9 @@ def is_hidden(el) -> bool:
     return False
 
 
-def visible_text(el) -> str | None:
-    """The text of `el` without its hidden descendants (sr-only hints, hidden duplicates), whitespace collapsed."""
+def visible_text(el, skip_tags: tuple = ()) -> str | None:
+    """The text of `el` without its hidden descendants (sr-only hints, hidden duplicates), whitespace collapsed;
+    descendants with a tag in `skip_tags` are left out too."""
     parts: list[str] = []
     hidden_depth = 0
     try:
@@ -77,7 +78,7 @@ def visible_text(el) -> str | None:
             if not isinstance(node.tag, str):
                 continue
             if event == "start":
-                if hidden_depth or (node is not el and hidden_self(node)):
+                if hidden_depth or (node is not el and (hidden_self(node) or node.tag in skip_tags)):
                     hidden_depth += 1
                     continue
                 if node.tag in ("br", "p", "li", "div"):

@@ -520,7 +520,7 @@ def _messages(index: "Index", text: str | None) -> list[str]:
     for el in candidates:
         if any(d in candidate_set for d in el.iterdescendants()):
             continue  # the innermost element carries the message
-        value = visible_text(el)
+        value = visible_text(el, skip_tags=("a", "button")) or visible_text(el)  # not the "Details" link
         target = found
         if not value:
             value = all_text(el)
