@@ -57,6 +57,7 @@ class ScrapydServer:
         state_dir: str | Path | None = None,
         log_path: str | Path | None = None,
         project_dir: str | Path = PROJECT_ROOT,
+        runner: str | None = None,
     ):
         self.port = port or free_port()
         self.username = username
@@ -65,6 +66,7 @@ class ScrapydServer:
         self.state_dir = Path(state_dir) if state_dir else None
         self.log_path = Path(log_path) if log_path else None
         self.base_env = dict(env if env is not None else os.environ)
+        self.runner = runner
         self.process: subprocess.Popen | None = None
         self._home: Path | None = None
 
@@ -102,6 +104,7 @@ class ScrapydServer:
                 f"eggs_dir = {self.state_dir / 'eggs'}\n"
                 f"dbs_dir = {self.state_dir / 'dbs'}\n"
                 "poll_interval = 1\n"
+                + (f"runner = {self.runner}\n" if self.runner else "")
             )
             env["HOME"] = str(home)
             self._home = home

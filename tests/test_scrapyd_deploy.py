@@ -1,5 +1,9 @@
 """`scrapyd-deploy` (egg) also works: a scrapyd started outside the project folder, the project uploaded as an egg,
-then Fetch Data from the dashboard runs the crawl from it."""
+then Fetch Data from the dashboard runs the crawl from it.
+
+The test venv has the project installed in editable mode, which would hide the egg; scrapyd's `runner` here is a
+two-line module that drops the project folder from sys.path first, as on a host that only has the egg.
+"""
 
 from __future__ import annotations
 
@@ -25,8 +29,18 @@ def test_fetch_data_through_a_deployed_egg(pg_url, replica_session, tmp_path):
     assert build.returncode == 0, build.stderr
     elsewhere = tmp_path / "scrapyd-home"
     elsewhere.mkdir()
+    runner_dir = tmp_path / "runner"
+    runner_dir.mkdir()
+    (runner_dir / "egg_only_runner.py").write_text(
+        "import sys\n"
+        f"sys.path[:] = [p for p in sys.path if p.rstrip('/') != {str(PROJECT_ROOT)!r}]\n"
+        "from scrapyd.runner import main\n"
+        "if __name__ == '__main__':\n"
+        "    main()\n"
+    )
     env = crawl_env(pg_url, tmp_path / "out", replica_session, GAP_MAX_IMAGES_PER_PRODUCT="1")
-    server = ScrapydServer(env=env, state_dir=tmp_path / "state", project_dir=elsewhere).start()
+    env["PYTHONPATH"] = str(runner_dir)
+    server = ScrapydServer(env=env, state_dir=tmp_path / "state", project_dir=elsewhere, runner="egg_only_runner").start()
     try:
         client = server.client()
         assert "gapspider" not in client.projects()  # no scrapy.cfg here: nothing registered
