@@ -61,9 +61,9 @@ def fetch_summary(fetch: GapDataFetch) -> list[tuple[str, str]]:
     ]
 
 
-def print_summary(fetch: GapDataFetch, out=sys.stdout) -> None:
+def print_summary(fetch: GapDataFetch, out=None) -> None:
     for label, value in fetch_summary(fetch):
-        print(f"  {label:<14} {value}", file=out)
+        print(f"  {label:<14} {value}", file=out or sys.stdout)
 
 
 def cmd_groups(args) -> None:
@@ -129,7 +129,7 @@ def cmd_fetch_show(args) -> None:
 
 
 def cmd_postprocess(args) -> None:
-    from gapspider.postprocess import run_postprocess
+    from gapspider.postprocess import PostprocessRefused, run_postprocess
 
     fetch_id = int(args.fetch)
     with db.session_scope() as session:
@@ -138,7 +138,15 @@ def cmd_postprocess(args) -> None:
             raise CliError(f"there is no fetch {fetch_id}")
         if fetch.is_active and fetch.status not in ("parsing_product_pages", "generating_output"):
             raise CliError(f"fetch {fetch_id} is still crawling (status {fetch.status})")
-    run_postprocess(fetch_id, workers=args.workers)
+        if fetch.status == "failed" and not (fetch.error_message or "").startswith("post-crawl step"):
+            raise CliError(
+                f"fetch {fetch_id} ended before its crawl finished ({fetch.error_message}); "
+                "its pages are incomplete: start a new fetch"
+            )
+    try:
+        run_postprocess(fetch_id, workers=args.workers, reopen=True)
+    except PostprocessRefused as exc:
+        raise CliError(str(exc)) from None
     with db.session_scope() as session:
         print_summary(session.get(GapDataFetch, fetch_id))
 

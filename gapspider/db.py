@@ -89,11 +89,42 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         session.close()
 
 
+_extracted_migrations: Path | None = None
+
+
+def migrations_dir() -> Path:
+    """The Alembic scripts as a real folder: the package's own, or a copy when it runs from a zipped egg."""
+    global _extracted_migrations
+    if MIGRATIONS_DIR.is_dir():
+        return MIGRATIONS_DIR
+    if _extracted_migrations is None:
+        import atexit
+        import shutil
+        import tempfile
+        from importlib import resources
+
+        target = Path(tempfile.mkdtemp(prefix="gapspider-migrations-"))
+        atexit.register(shutil.rmtree, target, True)
+
+        def copy(node, into: Path) -> None:
+            for child in node.iterdir():
+                if child.is_dir():
+                    if child.name != "__pycache__":
+                        (into / child.name).mkdir()
+                        copy(child, into / child.name)
+                elif child.name.endswith((".py", ".mako")):
+                    (into / child.name).write_bytes(child.read_bytes())
+
+        copy(resources.files("gapspider") / "migrations", target)
+        _extracted_migrations = target
+    return _extracted_migrations
+
+
 def alembic_config(url: str):
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     cfg.attributes["configure_logger"] = False
     return cfg
@@ -177,10 +208,17 @@ def increment(session: Session, fetch_id: int, **deltas: int) -> None:
     session.execute(update(GapDataFetch).where(GapDataFetch.id == fetch_id).values(**values))
 
 
-def set_fetch(session: Session, fetch_id: int, **values: Any) -> None:
-    """Set columns of a fetch in one UPDATE (status, current_step, totals...)."""
+def set_fetch(session: Session, fetch_id: int, *, active_only: bool = False, **values: Any) -> bool:
+    """Set columns of a fetch in one UPDATE (status, current_step, totals...); True when a row changed.
+
+    `active_only` is how a crawl moves its fetch on: a fetch that was cancelled (failed) meanwhile must
+    not be brought back to life by the next stage, so the update only applies while it is active.
+    """
     values["updated_at"] = utcnow()
-    session.execute(update(GapDataFetch).where(GapDataFetch.id == fetch_id).values(**values))
+    statement = update(GapDataFetch).where(GapDataFetch.id == fetch_id)
+    if active_only:
+        statement = statement.where(GapDataFetch.status.in_(ACTIVE_STATUSES))
+    return bool(session.execute(statement.values(**values)).rowcount)
 
 
 def fail_fetch(

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from gapspider import config, db
@@ -103,41 +104,67 @@ def count_blocked_pages(fetch_id: int) -> int:
     return len(blocked)
 
 
-def run_postprocess(fetch_id: int, *, workers: int | None = None) -> None:
-    """Parse, write the SQL file, mark the fetch succeeded; on any error mark it failed and re-raise."""
-    from gapspider.sqlout import write_sql_output
+class FetchNotActive(Exception):
+    """The fetch stopped being active while the post-crawl step ran (cancelled): leave its outcome alone."""
 
-    started = time.monotonic()
+
+def _advance(fetch_id: int, **values: Any) -> None:
+    with db.session_scope() as session:
+        if not db.set_fetch(session, fetch_id, active_only=True, **values):
+            raise FetchNotActive(f"fetch {fetch_id} is no longer active (cancelled?)")
+
+
+def _reopen(fetch_id: int) -> None:
+    """Standalone redo of a finished fetch: make it active again (the one-active-fetch index still holds)."""
     try:
         with db.session_scope() as session:
-            fetch = session.get(GapDataFetch, fetch_id)
-            if fetch is None:
-                raise LookupError(f"there is no fetch {fetch_id}")
-            folder = config.output_root() / str(fetch.pages_group_id) / fetch.folder_timestamp
             db.set_fetch(
                 session, fetch_id, status=PARSING_PRODUCT_PAGES, current_step="Parsing product pages",
                 completed_at=None, error_message=None, error_details=None,
             )
+    except IntegrityError:
+        raise PostprocessRefused(
+            f"another fetch of this group is active; run the post-crawl step of fetch {fetch_id} when it has ended"
+        ) from None
+
+
+class PostprocessRefused(Exception):
+    """The post-crawl step cannot run now; the fetch is left as it was."""
+
+
+def run_postprocess(fetch_id: int, *, workers: int | None = None, reopen: bool = False) -> None:
+    """Parse, write the SQL file, mark the fetch succeeded; on any error mark it failed and re-raise.
+
+    From the spider (`reopen=False`) each step only applies while the fetch is active, so a fetch cancelled
+    meanwhile stays cancelled. `reopen=True` is the standalone redo of a finished fetch.
+    """
+    from gapspider.sqlout import write_sql_output
+
+    started = time.monotonic()
+    with db.session_scope() as session:
+        fetch = session.get(GapDataFetch, fetch_id)
+        if fetch is None:
+            raise LookupError(f"there is no fetch {fetch_id}")
+        folder = config.output_root() / str(fetch.pages_group_id) / fetch.folder_timestamp
+    if reopen:
+        _reopen(fetch_id)
+    try:
+        if not reopen:
+            _advance(fetch_id, status=PARSING_PRODUCT_PAGES, current_step="Parsing product pages")
         parsed = parse_pages(fetch_id, workers=workers)
         blocked = count_blocked_pages(fetch_id)
         logger.info("Fetch %s: parsed %d pages (%d block pages) in %.1f s", fetch_id, parsed, blocked, time.monotonic() - started)
-        with db.session_scope() as session:
-            db.set_fetch(session, fetch_id, status=GENERATING_OUTPUT, current_step="Writing the SQL output")
+        _advance(fetch_id, status=GENERATING_OUTPUT, current_step="Writing the SQL output")
         path = folder / output_file_name(folder.name)
         folder.mkdir(parents=True, exist_ok=True)
         with db.session_scope() as session:
             counts = write_sql_output(session, fetch_id, path)
-        with db.session_scope() as session:
-            db.set_fetch(
-                session, fetch_id, status=SUCCEEDED, current_step="Done", completed_at=utcnow(), output_path=str(path),
-            )
+        _advance(fetch_id, status=SUCCEEDED, current_step="Done", completed_at=utcnow(), output_path=str(path))
         logger.info("Fetch %s succeeded: %s (%s)", fetch_id, path, counts)
+    except FetchNotActive as exc:
+        logger.warning("post-crawl step of fetch %s stopped: %s", fetch_id, exc)
     except Exception as exc:
         logger.exception("post-crawl step of fetch %s failed", fetch_id)
         with db.session_scope() as session:
-            session.execute(
-                update(GapDataFetch)
-                .where(GapDataFetch.id == fetch_id)
-                .values(status="failed", error_message=f"post-crawl step failed: {exc}", completed_at=utcnow())
-            )
+            db.fail_fetch(session, fetch_id, f"post-crawl step failed: {exc}")
         raise

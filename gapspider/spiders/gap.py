@@ -397,8 +397,12 @@ class GapSpider(scrapy.Spider):
     # ------------------------------------------------------------ status and the end
 
     def _set_stage(self, status: str, step: str, **values: Any) -> None:
+        """Move the fetch to its next stage; a fetch that is no longer active was cancelled: stop here."""
         with db.session_scope() as session:
-            db.set_fetch(session, self.fetch_id, status=status, current_step=step, **values)
+            moved = db.set_fetch(session, self.fetch_id, active_only=True, status=status, current_step=step, **values)
+        if not moved:
+            logger.warning("Fetch %s is no longer active (cancelled); stopping before: %s", self.fetch_id, step)
+            raise CloseSpider("cancelled")
         logger.info("Fetch %s: %s", self.fetch_id, step)
 
     def abort(self, message: str, reason: str, details: dict[str, Any] | None = None) -> None:

@@ -1,0 +1,105 @@
+"""The post-crawl step: parse saved pages, write the SQL file, move the fetch on only while it is active."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gapspider import cli, db
+from gapspider.groups import create_group
+from gapspider.models import FAILED, SUCCEEDED, GapDataFetch, Product, ProductData
+from gapspider.postprocess import PostprocessRefused, output_file_name, run_postprocess
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+SAVED = {"796255962": "01_flight_jsonld_sale.html", "500000001": "09_bot_block_akamai.html"}
+
+
+@pytest.fixture
+def crawled(db_url, tmp_path, monkeypatch):
+    """A fetch whose crawl has just finished (status fetching_product_image), with two saved pages."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("GAPSPIDER_OUTPUT_DIR", str(tmp_path))
+    with db.session_scope(db_url) as session:
+        group = create_group(session, "Post 'crawl'")
+        fetch = db.create_fetch(session, group.id)
+        fetch.status = "fetching_product_image"
+        folder = Path(str(group.id)) / fetch.folder_timestamp
+        (tmp_path / folder).mkdir(parents=True)
+        for position, (cc_id, fixture) in enumerate(SAVED.items()):
+            shutil.copy(PAGES / fixture, tmp_path / folder / f"{cc_id}.html")
+            product = Product(style_id=cc_id[:6], cc_id=cc_id, style_name="Jeans", cc_name="Blue")
+            session.add(product)
+            session.add(ProductData(
+                product=product, gap_data_fetch_id=fetch.id, folder_timestamp=fetch.folder_timestamp,
+                position=position, html_file_path=str(folder / f"{cc_id}.html"),
+                regular_price="59.95", effective_price="29.97", price_type="M", percentage_off="50",
+            ))
+        session.flush()
+        return {"url": db_url, "fetch_id": fetch.id, "group_id": group.id, "folder": tmp_path / folder}
+
+
+def load(url, fetch_id) -> GapDataFetch:
+    with db.session_scope(url) as session:
+        fetch = session.get(GapDataFetch, fetch_id)
+        session.expunge(fetch)
+        return fetch
+
+
+def test_a_finished_crawl_is_parsed_written_and_succeeds(crawled):
+    run_postprocess(crawled["fetch_id"], workers=1)
+    fetch = load(crawled["url"], crawled["fetch_id"])
+    sql = crawled["folder"] / output_file_name(crawled["folder"].name)
+    assert (fetch.status, fetch.current_step, fetch.output_path) == (SUCCEEDED, "Done", str(sql))
+    assert fetch.completed_at is not None and fetch.parsed_products == 2
+    assert fetch.failed_products == 1  # the saved Access Denied page is a failed page, not a product without sizes
+    assert "BEGIN;" in sql.read_text() and "796255962" in sql.read_text()
+    with db.session_scope(crawled["url"]) as session:
+        rows = {r.product.cc_id: r for r in session.query(ProductData).all()}
+        assert rows["796255962"].parsed_data["sizes"] and rows["796255962"].parse_error is None
+        assert rows["500000001"].parsed_data["blocked"] is True
+        assert "Access Denied" in rows["500000001"].page_error
+
+
+def test_a_fetch_cancelled_before_its_post_crawl_step_stays_cancelled(crawled):
+    with db.session_scope(crawled["url"]) as session:
+        assert db.fail_fetch(session, crawled["fetch_id"], "cancelled")
+    run_postprocess(crawled["fetch_id"], workers=1)  # what the spider would still call on its way out
+    fetch = load(crawled["url"], crawled["fetch_id"])
+    assert (fetch.status, fetch.error_message, fetch.output_path) == (FAILED, "cancelled", None)
+    assert not (crawled["folder"] / output_file_name(crawled["folder"].name)).exists()
+
+
+def test_set_fetch_active_only_leaves_a_finished_fetch_alone(crawled):
+    with db.session_scope(crawled["url"]) as session:
+        assert db.set_fetch(session, crawled["fetch_id"], active_only=True, current_step="Images")
+        db.fail_fetch(session, crawled["fetch_id"], "cancelled")
+        assert not db.set_fetch(session, crawled["fetch_id"], active_only=True, status="fetching_product_image")
+    assert load(crawled["url"], crawled["fetch_id"]).status == FAILED
+
+
+def test_the_cli_redoes_the_post_crawl_step_of_a_succeeded_fetch(crawled, capsys):
+    run_postprocess(crawled["fetch_id"], workers=1)
+    sql = crawled["folder"] / output_file_name(crawled["folder"].name)
+    sql.unlink()
+    assert cli.main(["postprocess", str(crawled["fetch_id"]), "--workers", "1"]) == 0
+    assert sql.exists() and load(crawled["url"], crawled["fetch_id"]).status == SUCCEEDED
+    assert "succeeded" in capsys.readouterr().out
+
+
+def test_the_cli_refuses_a_fetch_whose_crawl_did_not_finish(crawled, capsys):
+    with db.session_scope(crawled["url"]) as session:
+        db.fail_fetch(session, crawled["fetch_id"], "cancelled")
+    assert cli.main(["postprocess", str(crawled["fetch_id"])]) == 2
+    assert "ended before its crawl finished (cancelled)" in capsys.readouterr().err
+    assert load(crawled["url"], crawled["fetch_id"]).error_message == "cancelled"
+
+
+def test_a_redo_waits_for_the_active_fetch_of_the_same_group(crawled):
+    run_postprocess(crawled["fetch_id"], workers=1)
+    with db.session_scope(crawled["url"]) as session:
+        db.create_fetch(session, crawled["group_id"])
+    with pytest.raises(PostprocessRefused, match="another fetch of this group is active"):
+        run_postprocess(crawled["fetch_id"], workers=1, reopen=True)
+    assert load(crawled["url"], crawled["fetch_id"]).status == SUCCEEDED
