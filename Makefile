@@ -38,6 +38,10 @@ chromium:
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+## The Gap replica, a real scrapyd and the Flask dashboard on loopback ports (see dashboard/README.md).
+dashboard: install
+	$(PY) -m dashboard.run
+
 bench: install
 	$(PY) benchmarks/bench_parsing.py
 

@@ -15,6 +15,10 @@ from tests.replica.fixtures import replica, replica_session  # noqa: F401
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives the dashboard in headless Chromium (Playwright)")
+
+
 def _pg_url(name: str) -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
