@@ -241,32 +241,21 @@ gap_product = sa.Table(
 )
 sa.Index("ix_gap_product_style_id", gap_product.c.style_id)
 
-gap_product_size = sa.Table(
-    "gap_product_size",
-    METADATA,
-    sa.Column("cc_id", sa.String(32), _cc_fk(), primary_key=True),
-    sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("label", sa.Text),
-    sa.Column("available", sa.Boolean),
-)
+def _dimension_table(dimension: str) -> sa.Table:
+    """Sizes, fits and lengths share one shape: the labels of one dimension in page order."""
+    return sa.Table(
+        f"gap_product_{dimension}",
+        METADATA,
+        sa.Column("cc_id", sa.String(32), _cc_fk(), primary_key=True),
+        sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("label", sa.Text),
+        sa.Column("available", sa.Boolean),
+    )
 
-gap_product_fit = sa.Table(
-    "gap_product_fit",
-    METADATA,
-    sa.Column("cc_id", sa.String(32), _cc_fk(), primary_key=True),
-    sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("label", sa.Text),
-    sa.Column("available", sa.Boolean),
-)
 
-gap_product_length = sa.Table(
-    "gap_product_length",
-    METADATA,
-    sa.Column("cc_id", sa.String(32), _cc_fk(), primary_key=True),
-    sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("label", sa.Text),
-    sa.Column("available", sa.Boolean),
-)
+gap_product_size = _dimension_table("size")
+gap_product_fit = _dimension_table("fit")
+gap_product_length = _dimension_table("length")
 
 gap_product_variant = sa.Table(
     "gap_product_variant",
