@@ -371,6 +371,154 @@ def test_16_not_a_product_page():
     assert parse("16_not_found.html") == expected(failed=True, warnings=["page: no product data found on the page"])
 
 
+def test_17_bom_crlf_wrappers_and_a_message_with_its_details_link():
+    """UTF-8 BOM, CRLF line endings, single-quoted attributes, http-equiv charset; BreadcrumbList before the
+    Product; an AggregateOffer without offers; labels spread over lines inside wrapper divs; a marketing flag whose
+    "Details" link is itself flag-classed (the message is the text without the link)."""
+    assert page("17_bom_crlf_details_link.html").startswith(b"\xef\xbb\xbf")
+    sizes = opts("XS", True, "S", True, "M", False, "L", True, "XL", False)
+    assert parse("17_bom_crlf_details_link.html") == expected(
+        cc_id="793302011", title="Relaxed Gap Logo Zip Hoodie",
+        url="https://www.gapfactory.com/browse/product.do?pid=793302011&vid=1",
+        color={"name": "Light Heather Grey", "cc_id": "793302011"},
+        colors=[{"name": "Light Heather Grey", "cc_id": "793302011", "available": True},
+                {"name": "Navy Blazer", "cc_id": "793302021", "available": True},
+                {"name": "Moonless Night", "cc_id": "793302031", "available": False}],
+        sizes=sizes, dimensions=["size"], variants=cross(sizes, []),
+        price={"current": "27.99", "regular": "27.99", "currency": "USD", "percent_off": None},
+        discounts=[{"text": "EXTRA 20% OFF AT CHECKOUT", "percent": 20, "applies": "checkout", "excluded": False}],
+        available=True,
+        details={"Fabric & Care": ["77% cotton, 23% recycled polyester.", "Machine wash."]},
+        description="Soft fleece zip hoodie with Gap arch logo.",
+        images=["https://www.gapfactory.com/webcontent/0055/210/977/cn55210977.jpg",
+                "/webcontent/0055/210/978/cn55210978.jpg"],
+        sources=["jsonld", "markup"],
+    )
+
+
+def test_18_fit_as_a_button_radiogroup_and_offers_named_size_slash_fit():
+    """The fit is a <ul role="radiogroup" aria-label="Fit"> of buttons (no fit/variant class or test id); JSON-LD
+    offers are named "Title - 24 / Regular": the size is known from the markup, the fit word must still be read."""
+    oos = {("24", "Tall"), ("25", "Petite"), ("26", "Tall")}
+    variants = [variant(s, f, (s, f) not in oos, f"7007700120{n:03d}", "39.99")
+                for n, (s, f) in enumerate(((s, f) for s in ("24", "25", "26") for f in ("Regular", "Petite", "Tall")),
+                                           start=1)]
+    assert parse("18_fit_radiogroup_offer_names.html") == expected(
+        cc_id="700770012", title="High Rise Vintage Slim Jeans",
+        url="https://www.gap.com/browse/product.do?pid=700770012",
+        color={"name": "Dark Indigo", "cc_id": "700770012"},
+        sizes=opts("24", True, "25", True, "26", True), fits=opts("Regular", True, "Petite", True, "Tall", True),
+        dimensions=["size", "fit"], variants=variants,
+        price={"current": "39.99", "regular": "39.99", "currency": "USD", "percent_off": None},
+        available=True, sources=["jsonld", "markup"],
+    )
+
+
+def test_19_flight_size_dimension_groups():
+    """Flight state split over seven pushes (cut mid-token, \\u003c escapes, escaped quotes in bullets) with
+    `sizeDimensions` as a list of groups (Waist, Length); the markup has no selectors (client-rendered)."""
+    sizes = opts("24", True, "25", False, "26", True, "27", True)
+    fits = opts("Short", True, "Regular", True, "Long", False)
+    assert parse("19_flight_size_dimensions.html") == expected(
+        cc_id="570044022", style_id="570044", title="Mid Rise '90s Loose Jeans",
+        url="https://www.gap.com/browse/product.do?pid=570044022",
+        color={"name": "Light Wash", "cc_id": "570044022"},
+        colors=[{"name": "Light Wash", "cc_id": "570044022", "available": True},
+                {"name": 'Black "Rinse"', "cc_id": "570044032", "available": False}],
+        sizes=sizes, fits=fits, dimensions=["size", "fit"], variants=cross(sizes, fits),
+        price={"current": "47.97", "regular": "79.95", "currency": "USD", "percent_off": 40},
+        price_type="P",
+        discounts=[{"text": "40% off: limited time", "percent": 40, "applies": "limited_time", "excluded": False}],
+        available=True,
+        details={"Fit & sizing": ["Mid rise.", 'Inseam: 28" (Short), 30" (Regular), 32" (Long).'],
+                 "Fabric & care": ["100% cotton <non-stretch>.", "Machine wash."]},
+        sources=["flight", "markup"],
+    )
+
+
+def test_20_swatch_names_from_screen_reader_text_and_image_alt():
+    """Swatch inputs without aria-label: the name is the label's sr-only text or its image's alt. Also: the title
+    h1 by test id only with a nested span, an aria-hidden sticky header copy, sr-only price prefixes, an
+    ", out of stock" hint, srcset and lazy data-src images."""
+    sizes = opts("XS (4-5)", True, "S (6-7)", True, "M (8)", False, "L (10)", True)
+    assert parse("20_swatch_names_sr_only.html") == expected(
+        cc_id="778899002", title="Kids Gap Logo Hoodie", url="https://www.gap.com/browse/product.do?pid=778899002",
+        color={"name": "Light Heather Grey", "cc_id": "778899002"},
+        colors=[{"name": "Light Heather Grey", "cc_id": "778899002", "available": True},
+                {"name": "Pink Standard", "cc_id": "778899012", "available": False}],
+        sizes=sizes, dimensions=["size"], variants=cross(sizes, []),
+        price={"current": "19.99", "regular": "39.95", "currency": "USD", "percent_off": 50},
+        available=True,
+        details={"Fit & sizing": ["Relaxed fit.", "Hits at the hip."],
+                 "Fabric & care": ["80% cotton, 20% polyester.", "Machine wash.", "Imported."]},
+        description="Kids' soft fleece hoodie with Gap logo.",
+        images=["https://www.gap.com/webcontent/0077/889/900/cn77889900.jpg",
+                "https://www.gap.com/webcontent/0077/889/902/cn77889902.jpg"],
+        sources=["markup"],
+    )
+
+
+def test_21_jsonld_recommendations_are_not_the_product():
+    """An ItemList of recommended products comes first; the page's product is the top-level Product (its offers
+    carry the size in itemOffered)."""
+    sizes = opts("S", True, "M", True, "L", False, "XL", True)
+    assert parse("21_jsonld_recommendations_first.html") == expected(
+        cc_id="845566022", title="Vintage Soft Joggers",
+        url="https://www.gapfactory.com/browse/product.do?pid=845566022",
+        color={"name": "Charcoal Grey", "cc_id": "845566022"},
+        sizes=sizes, dimensions=["size"],
+        variants=[variant(s["label"], None, s["available"], f"84556602200{i}", "19.99")
+                  for i, s in enumerate(sizes, start=1)],
+        price={"current": "19.99", "regular": "19.99", "currency": "USD", "percent_off": None},
+        available=True, images=["https://www.gapfactory.com/webcontent/0084/556/602/cn84556602.jpg"],
+        sources=["jsonld"],
+    )
+
+
+def test_22_size_buttons_and_a_fit_drop_down():
+    """Sizes as buttons (unavailable class, aria-disabled, an aria-label "sold out"), the fit as a <select> named
+    buybox-sizeDimension2 with a disabled "Tall - Out of stock" option; a title over several lines."""
+    sizes = opts("0", True, "2", True, "4", False, "6", False, "8", False, "10", True)
+    fits = opts("Regular", True, "Petite", True, "Tall", False)
+    assert parse("22_size_buttons_fit_select.html") == expected(
+        cc_id="456123042", title="Mid Rise Pull-On Chinos",
+        url="https://www.gapfactory.com/browse/product.do?pid=456123042&cid=1045337#pdp-page-content",
+        color={"name": "New Khaki", "cc_id": "456123042"},
+        sizes=sizes, fits=fits, dimensions=["size", "fit"], variants=cross(sizes, fits),
+        price={"current": "34.99", "regular": "34.99", "currency": "USD", "percent_off": None},
+        available=True, sources=["markup"],
+    )
+
+
+def test_23_price_range_and_kids_sizes():
+    """A price range ("$29.97 - $34.97", struck "$59.95 - $69.95"), kids sizes "XS (4-5)", JSON-LD as a top-level
+    array (BreadcrumbList + Product) with an AggregateOffer holding the offers."""
+    labels = ["XS (4-5)", "S (6-7)", "M (8)", "L (10-11)", "XL (12-13)"]
+    stock = [True, True, False, True, True]
+    prices = ["29.97", "29.97", "29.97", "34.97", "34.97"]
+    assert parse("23_price_range_kids_sizes.html") == expected(
+        cc_id="884412002", title="Kids Recycled Puffer Jacket",
+        url="https://www.gapfactory.com/browse/product.do?pid=884412002",
+        color={"name": "Navy Uniform", "cc_id": "884412002"},
+        sizes=[{"label": x, "available": ok} for x, ok in zip(labels, stock)], dimensions=["size"],
+        variants=[variant(x, None, ok, f"884412002000{i}", pr)
+                  for i, (x, ok, pr) in enumerate(zip(labels, stock, prices), start=1)],
+        price={"current": "29.97", "regular": "59.95", "currency": "USD", "percent_off": 50},
+        available=True, sources=["jsonld", "markup"],
+        warnings=["jsonld: offers have several prices (29.97, 34.97); the lowest is the current price"],
+    )
+
+
+def test_aggregate_offer_currency_applies_to_its_offers():
+    product = {"@type": "Product", "productID": "884412002", "name": "Puffer",
+               "offers": {"@type": "AggregateOffer", "lowPrice": "29.97", "priceCurrency": "CAD",
+                          "offers": [{"@type": "Offer", "name": "S", "price": "29.97"},
+                                     {"@type": "Offer", "name": "M", "price": "29.97"}]}}
+    result = parse_product_page(f'<script type="application/ld+json">{json.dumps(product)}</script></html>')
+    assert result["price"] == {"current": "29.97", "regular": "29.97", "currency": "CAD", "percent_off": None}
+    assert [v["size"] for v in result["variants"]] == ["S", "M"]
+
+
 @pytest.mark.parametrize("name", FIXTURE_NAMES)
 def test_every_fixture_has_the_documented_shape(name):
     assert_shape(parse(name))
@@ -578,6 +726,10 @@ def test_fit_group_recognised_by_its_labels_only():
     ("60% off: limited time", 60, "limited_time", False),
     ("Extra 10% off in the app", 10, "app", False),
     ("Excluded from promotions", None, None, True),
+    ("Excl. from promotions", None, None, True),
+    ("EXCLUDED FROM PROMOTIONS", None, None, True),
+    ("EXTRA 50% OFF AT CHECKOUT", 50, "checkout", False),
+    ("50% OFF + EXTRA 10% IN THE APP", 10, "app", False),
     ("This item is excluded from all promotions.", None, None, True),
     ("Not eligible for promo codes", None, None, True),
     ("Final sale", None, None, False),

@@ -18,7 +18,7 @@ _PERCENT = re.compile(r"(\d{1,3}(?:\.\d+)?)\s*%")
 _EXTRA = re.compile(r"(?:extra|additional|another|plus|\+)\s+(?:an?\s+)?(?:extra\s+)?(\d{1,3}(?:\.\d+)?)\s*%",
                     re.I)
 _EXCLUDED = re.compile(
-    r"exclu\w*\s+from\s+(?:all\s+|any\s+|the\s+)?(?:promo|discount|offer|coupon|sale|sitewide)"
+    r"excl(?:u\w*|\.)?\s+from\s+(?:all\s+|any\s+|the\s+)?(?:promo|discount|offer|coupon|sale|sitewide)"
     r"|not\s+eligible\s+for\s+(?:any\s+|additional\s+)?(?:promo|discount|offer|coupon)"
     r"|ineligible\s+for\s+(?:promo|discount|offer)"
     r"|no\s+(?:promo(?:tion)?s?|discounts?|coupons?|promo\s+codes?)\s+(?:apply|applies|allowed|accepted)"

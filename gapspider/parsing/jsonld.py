@@ -56,22 +56,52 @@ def read_blocks(doc) -> tuple[list, list[str]]:
     return blocks, warnings
 
 
+_PRODUCT_TYPES = {"Product", "ProductGroup", "IndividualProduct", "ProductModel"}
+# Products under these keys are other products (recommendations, accessories) or the variants of a group.
+_ASIDE_KEYS = {"itemlistelement", "item", "isrelatedto", "issimilarto", "isaccessoryorsparepartfor",
+               "isconsumablefor", "hasvariant", "isvariantof"}
+
+
+def _products(blocks) -> list[tuple[dict, bool]]:
+    """(product node, aside) for every product in the blocks, document order; aside = nested under a
+    recommendation list, a related product or a group's variants."""
+    found: list[tuple[dict, bool]] = []
+    stack = [(block, False) for block in reversed(blocks)]
+    seen = 0
+    while stack and seen < 5000:
+        node, aside = stack.pop()
+        if isinstance(node, list):
+            stack.extend((item, aside) for item in reversed(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        seen += 1
+        is_product = bool(_types(node) & _PRODUCT_TYPES)
+        if is_product:
+            found.append((node, aside))
+        for key, value in reversed(list(node.items())):
+            if isinstance(value, (dict, list)):
+                stack.append((value, aside or str(key).lower() in _ASIDE_KEYS))
+    return found
+
+
 def _pick_product(blocks, cc_id: str | None):
-    products = []
-    for block in blocks:
-        for node in _walk(block):
-            kinds = _types(node)
-            if kinds & {"Product", "ProductGroup", "IndividualProduct", "ProductModel"}:
-                products.append(node)
-    if not products:
+    found = _products(blocks)
+    if not found:
         return None, []
+    products = [p for p, _aside in found]
     groups = [p for p in products if "ProductGroup" in _types(p)]
     if cc_id:
-        for product in products:
-            if cc_id in (id_text(product.get("productID")), id_text(product.get("sku"))):
+        for product, aside in sorted(found, key=lambda item: item[1]):
+            url = product.get("url") if isinstance(product.get("url"), str) else None
+            if cc_id in (id_text(product.get("productID")), id_text(product.get("sku")), pid_of(url)):
+                if aside and any("ProductGroup" in _types(g) for g in groups):
+                    break  # a variant of the group: the group is read, with this colour picked out
                 return product, groups
-    # A ProductGroup whose variants include the page's colour, else the first product.
-    return (groups[0] if groups else products[0]), groups
+    # The page's product is a top-level one (not a recommendation): a ProductGroup first, else the first product.
+    main = [p for p, aside in found if not aside] or products
+    main_groups = [p for p in main if "ProductGroup" in _types(p)]
+    return (main_groups[0] if main_groups else main[0]), groups
 
 
 def _as_list(value) -> list:
@@ -90,6 +120,9 @@ def _image_urls(value) -> list[str]:
     return urls
 
 
+_INHERITED = ("priceCurrency", "priceSpecification", "seller", "itemCondition")
+
+
 def _offers(product: dict) -> list[dict]:
     offers = []
     for offer in _as_list(product.get("offers")):
@@ -97,7 +130,10 @@ def _offers(product: dict) -> list[dict]:
             continue
         inner = offer.get("offers")
         if inner is not None and "AggregateOffer" in _types(offer):
-            offers.extend(o for o in _as_list(inner) if isinstance(o, dict))
+            for item in _as_list(inner):
+                if isinstance(item, dict):
+                    # inner offers inherit what the aggregate states once (priceCurrency, availability...)
+                    offers.append({**{k: v for k, v in offer.items() if k in _INHERITED}, **item})
             if not offers and (offer.get("lowPrice") is not None or offer.get("price") is not None):
                 offers.append(offer)
         else:
@@ -195,6 +231,9 @@ def _offer_options(offer: dict, title: str | None, known: dict[str, set[str]]) -
                     size = plausible[-1]
             if fits and fit is None:
                 fit = fits[0]
+        if fit is None:
+            # the size is known from another source, the fit is not (that source shows no fit selector)
+            fit = next((p for p in leftovers if is_fit_label(p)), None)
     if fit and not is_fit_label(fit) and length is None and fit.casefold() not in known["fits"]:
         fit, length = None, fit
     return {"size": size, "fit": fit, "length": length}

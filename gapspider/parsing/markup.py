@@ -169,6 +169,26 @@ def _group_hint(container, controls) -> str:
     return " ".join(p for p in parts if p)
 
 
+_DIM2_TOKENS = frozenset({"fit", "fits", "variant", "variants", "length", "lengths", "inseam", "dimension2"})
+
+
+def _name_tokens(index: "Index", container) -> set[str]:
+    """Words of a group's accessible name: aria-label, aria-labelledby, its legend or a heading just before it."""
+    parts = [container.get("aria-label")]
+    for ident in (container.get("aria-labelledby") or "").split()[:3]:
+        target = index.ids.get(ident)
+        if target is not None:
+            parts.append(all_text(target))
+    legend = xpath(container, "./legend[1]")
+    if legend:
+        parts.append(all_text(legend[0]))
+    previous = container.getprevious()
+    if previous is not None and isinstance(previous.tag, str) and len(all_text(previous) or "") <= 40:
+        parts.append(all_text(previous))
+    text = " ".join(p for p in parts if p)
+    return set(_TOKEN_SPLIT.split(_CAMEL.sub("-", text).lower())) - {""}
+
+
 def _read_group(controls, labels: _Labels) -> list[dict]:
     options: list[dict] = []
     for control in controls:
@@ -218,10 +238,32 @@ def _option_groups(index: "Index", labels: _Labels) -> list[tuple[str, list[dict
         if kind:
             groups.append((kind, options))
 
-    # Button / link groups in containers whose test id or class says fit / variant / length.
-    for container in index.fitish:
+    # Drop-down menus (<select>) named like a dimension.
+    for select in index.tags["select"]:
+        hint = " ".join(filter(None, (select.get("name"), select.get("id"), select.get("data-testid"),
+                                      select.get("aria-label"), all_text(labels.by_for[select.get("id")])
+                                      if select.get("id") in labels.by_for else None)))
+        if not hint or re.search(r"colou?r|swatch|quantity|\bqty\b|sort", hint, re.I):
+            continue
+        options = []
+        for option in xpath(select, ".//option"):
+            value = (option.get("value") or "").strip()
+            text = _LABEL_NOISE.sub("", all_text(option) or "").strip() or None
+            if not value and (not text or re.match(r"(?:select|choose)\b", text, re.I)):
+                continue  # the placeholder
+            add_option(options, text or value, _option_available(option, None))
+        kind = _classify(hint, [o["label"] for o in options]) if options else None
+        if kind and not (kind == "size" and any(k == "size" for k, _o in groups)):
+            groups.append((kind, options))
+
+    # Button / link groups in containers whose test id, class or accessible name says fit / variant / length,
+    # and radio groups (role=radiogroup, fieldsets) whose labels are all fit words.
+    group_set = set(index.groups)
+    for container in index._ordered(index.fitish + index.groups):
         tokens = _tokens(container)
-        if not tokens & {"fit", "fits", "variant", "variants", "length", "inseam", "dimension2"}:
+        if container in group_set:
+            tokens |= _name_tokens(index, container)
+        elif not tokens & _DIM2_TOKENS:
             continue
         if tokens & {"color", "colour", "swatch", "swatches"}:
             continue
@@ -397,11 +439,14 @@ def _colors(index: "Index", facts: dict, labels: _Labels) -> None:
     seen = set()
     for swatch in swatches:
         label = labels.of(swatch) if swatch.tag == "input" else None
-        name = clean(swatch.get("aria-label")) or (visible_text(label) if label is not None else None) \
+        # the accessible name: aria-label, else the label's text (a screen-reader-only span counts), title...
+        name = clean(swatch.get("aria-label")) or (
+            (visible_text(label) or all_text(label)) if label is not None else None) \
             or clean(swatch.get("title")) or clean(swatch.get("data-color-name"))
         if not name:
-            imgs = xpath(swatch, ".//img/@alt | ../img/@alt")
-            name = clean(imgs[0]) if imgs else None
+            imgs = xpath(swatch, ".//img/@alt | ../img/@alt") + (xpath(label, ".//img/@alt") if label is not None
+                                                                 else [])
+            name = next((clean(alt) for alt in imgs if clean(alt)), None)
         if name:
             name = _COLOR_PREFIX.sub("", _LABEL_NOISE.sub("", name).strip() or name) or name
         cc = _swatch_cc(swatch)
@@ -453,7 +498,7 @@ class Index:
     """One pass over the document: elements by class token, test id and tag, plus the candidates for messages
     and fit groups. Lookups are dict hits instead of XPath scans of a 200 KB page."""
 
-    TAGS = ("label", "input", "h1", "button", "img", "link", "meta", "title")
+    TAGS = ("label", "input", "h1", "button", "img", "link", "meta", "title", "select")
 
     def __init__(self, doc):
         self.doc = doc
@@ -463,6 +508,8 @@ class Index:
         self.with_ids: list = []  # elements with data-pid / data-cc-id / data-style-id
         self.promoish: list = []
         self.fitish: list = []
+        self.groups: list = []  # role=radiogroup / listbox / group, fieldsets: option groups of any markup
+        self.ids: dict = {}
         self.order: dict = {}
         for n, el in enumerate(doc.iter(etree.Element)):
             tag = el.tag
@@ -472,9 +519,14 @@ class Index:
                 self.tags[tag].append(el)
             get = el.get
             cls, testid, ident = get("class"), get("data-testid"), get("id")
+            if tag == "fieldset" or get("role") in ("radiogroup", "listbox", "group"):
+                self.groups.append(el)
+                self.order[el] = n
             if not (cls or testid or ident):
                 continue
             self.order[el] = n
+            if ident:
+                self.ids.setdefault(ident, el)
             if cls:
                 for token in cls.split():
                     self.by_class.setdefault(token, []).append(el)
@@ -516,17 +568,19 @@ def _messages(index: "Index", text: str | None) -> list[str]:
     candidates = [el for el in index.promoish if not _outside_product(el) and not _in_price(el)]
     found: list[str] = []
     hidden: list[str] = []
-    candidate_set = set(candidates)
+    texts = []
     for el in candidates:
-        if any(d in candidate_set for d in el.iterdescendants()):
-            continue  # the innermost element carries the message
         value = visible_text(el, skip_tags=("a", "button")) or visible_text(el)  # not the "Details" link
-        target = found
+        hidden_text = False
         if not value:
-            value = all_text(el)
-            target = hidden
-        if value and len(value) <= 200 and _PROMO.search(value) and not _BARE_PERCENT.match(value):
-            add_unique(target, value)
+            value, hidden_text = all_text(el), True
+        ok = bool(value and len(value) <= 200 and _PROMO.search(value) and not _BARE_PERCENT.match(value))
+        texts.append((el, value, hidden_text, ok))
+    carriers = {el for el, _v, _h, ok in texts if ok}
+    for el, value, hidden_text, ok in texts:
+        if not ok or any(d in carriers for d in el.iterdescendants()):
+            continue  # the innermost element that carries a message (not its "Details" link) wins
+        add_unique(hidden if hidden_text else found, value)
     if not found and not hidden and (text is None or any(hint in text for hint in _PROMO_HINTS)):
         for node in xpath(doc, "//body//text()[contains(., '%') or contains(., 'xclu') or contains(., 'XCLU') or "
                                "contains(., 'inal sale') or contains(., 'inal Sale') or contains(., 'INAL SALE') or "
@@ -538,7 +592,7 @@ def _messages(index: "Index", text: str | None) -> list[str]:
                 continue
             if any("banner" in (a.get("class") or "") for a in parent.iterancestors()):
                 continue
-            value = visible_text(parent)
+            value = visible_text(parent, skip_tags=("a", "button")) or visible_text(parent)
             if value and len(value) <= 200 and not _BARE_PERCENT.match(value):
                 add_unique(found, value)
     return found or hidden

@@ -336,6 +336,82 @@ def _read_second_dimension(nodes, trees: Trees, facts: dict) -> None:
         return
 
 
+DIMENSION_GROUP_KEYS = ("sizedimensions", "dimensions", "dimensiongroups", "sizedimensiongroups",
+                        "variantdimensions", "selectors", "optiongroups")
+_GROUP_LIST_KEYS = ("dimensions", "values", "options", "items", "sizes", "list")
+_GROUP_NAME_KEYS = ("dimensiongroupid", "dimensionid", "dimensionname", "id", "key", "name", "label", "title",
+                    "displayname", "type")
+
+
+def _dimension_groups(value, trees: Trees) -> list[tuple[str, list]]:
+    """[(hint, options)] of a `sizeDimensions`-like structure: a list of groups, or a dict keyed by
+    sizeDimension1 / sizeDimension2, each group holding its options under dimensions / values / options."""
+    value = trees.deref(value)
+    if isinstance(value, dict):
+        entries = [(str(k), trees.deref(v)) for k, v in value.items()]
+    elif isinstance(value, list):
+        entries = [("", trees.deref(v)) for v in value]
+    else:
+        return []
+    groups = []
+    for key, group in entries:
+        if isinstance(group, list):
+            options = group
+            hint = key
+        elif isinstance(group, dict):
+            options = pick(group, _GROUP_LIST_KEYS, trees, kind=list)
+            hint = " ".join([key] + [str(trees.deref(group[k])) for k in group if isinstance(k, str)
+                                     and k.lower() in _GROUP_NAME_KEYS
+                                     and isinstance(trees.deref(group[k]), (str, int))])
+        else:
+            return []
+        if not options:
+            continue
+        options = _flatten(options, trees)
+        if not all(isinstance(o, (str, int, float, dict)) and not isinstance(o, bool) for o in options):
+            return []
+        if any(isinstance(o, dict) and any(isinstance(v, (list, dict)) for v in o.values()) and
+               pick(o, _GROUP_LIST_KEYS, trees, kind=list) for o in options):
+            return []  # nested groups: not option lists
+        groups.append((hint, options))
+    return groups
+
+
+def _read_dimension_groups(nodes, trees: Trees, facts: dict) -> None:
+    """Sizes and the second dimension from `sizeDimensions`-like groups (first group: size; second: fit or
+    length, by its labels and name)."""
+    for node in nodes:
+        if not isinstance(node, dict):
+            continue
+        lk = lower_keys(node)
+        for key in DIMENSION_GROUP_KEYS:
+            if key not in lk:
+                continue
+            groups = [(hint, opts) for hint, opts in _dimension_groups(lk[key], trees)
+                      if not re.search(r"colou?r|swatch", hint, re.I)]
+            parsed = []
+            for hint, items in groups:
+                options: list[dict] = []
+                for item in items:
+                    add_option(options, _option_label(item), _avail(item) if isinstance(item, dict) else None)
+                if options:
+                    parsed.append((hint, options))
+            if not parsed:
+                continue
+            first_hint, first = parsed[0]
+            if not facts["sizes"]:
+                facts["sizes"] = first
+            if len(parsed) > 1 and not facts["fits"] and not facts["lengths"]:
+                hint, second = parsed[1]
+                labels = [o["label"] for o in second]
+                if all_fit_labels(labels) or (re.search(r"\bfits?\b", hint, re.I)
+                                              and not all(is_length_label(x) for x in labels)):
+                    facts["fits"] = second
+                else:
+                    facts["lengths"] = second
+            return
+
+
 def _read_sku_lists(nodes, trees: Trees, facts: dict, cc_id: str | None) -> None:
     """Variants from lists of SKU rows (`variants`, `skus`), and Gap's per-fit `variants[].productStyleColors`."""
     for node in nodes:
@@ -636,6 +712,9 @@ def interpret(trees: Trees, *, cc_id: str | None = None) -> dict:
     _read_sizes(nodes_colour_first, trees, facts)
     if not facts["fits"] and not facts["lengths"]:
         _read_second_dimension([product] + ([selected] if selected else []), trees, facts)
+    if not facts["sizes"] and not facts["variants"] or (facts["sizes"] and not facts["fits"]
+                                                          and not facts["lengths"] and not facts["variants"]):
+        _read_dimension_groups(nodes_colour_first, trees, facts)
     _fill_options_from_variants(facts)
 
     _read_price(nodes_colour_first, trees, facts)
