@@ -509,6 +509,47 @@ def test_23_price_range_and_kids_sizes():
     )
 
 
+def test_24_flight_sizes_in_the_selected_colour_entry():
+    """Flight state with `selectedCcId` and sizes only inside each colour's entry: the page colour's sizes (not
+    the first colour's, not none)."""
+    sizes = opts("S", False, "M", True, "L", False, "XL", True)
+    assert parse("24_flight_sizes_per_colour.html") == expected(
+        cc_id="733001012", style_id="733001", title="Cotton Boxer Briefs (3-Pack)",
+        color={"name": "Heather Grey Multi", "cc_id": "733001012"},
+        colors=[{"name": "Multi Stripe", "cc_id": "733001002", "available": True},
+                {"name": "Heather Grey Multi", "cc_id": "733001012", "available": True}],
+        sizes=sizes, dimensions=["size"], variants=cross(sizes, []),
+        price={"current": "17.47", "regular": "34.95", "currency": None, "percent_off": 50},
+        available=True, sources=["flight"], warnings=["price: the page does not say which currency"],
+    )
+
+
+def test_25_product_group_variants_named_colour_size_fit():
+    """@graph ProductGroup whose variants carry size and fit only in their names ("... - Medium Indigo - 26 /
+    Petite") and offers without names; bare "InStock" availability; the page colour from the group's url."""
+    assert parse("25_group_variant_names_size_fit.html") == expected(
+        cc_id="512277012", style_id="512277", title="Mid Rise Wide-Leg Jeans",
+        url="https://www.gap.com/browse/product.do?pid=512277012",
+        color={"name": "Medium Indigo", "cc_id": "512277012"},
+        colors=[{"name": "Black", "cc_id": "512277002", "available": True},
+                {"name": "Medium Indigo", "cc_id": "512277012", "available": True}],
+        sizes=opts("26", True, "27", True), fits=opts("Regular", True, "Petite", True), dimensions=["size", "fit"],
+        variants=[variant("26", "Regular", True, "5122770120005", "59.99"),
+                  variant("26", "Petite", True, "5122770120006", "59.99"),
+                  variant("27", "Regular", True, "5122770120007", "59.99"),
+                  variant("27", "Petite", False, "5122770120008", "59.99")],
+        price={"current": "59.99", "regular": "59.99", "currency": "USD", "percent_off": None},
+        available=True, sources=["jsonld", "markup"],
+    )
+
+
+def test_gzip_compressed_page_is_decompressed():
+    import gzip
+    result = parse_product_page(gzip.compress(page("17_bom_crlf_details_link.html")))
+    assert result == dict(parse("17_bom_crlf_details_link.html"),
+                          warnings=["input: the page was gzip-compressed; decompressed"])
+
+
 def test_aggregate_offer_currency_applies_to_its_offers():
     product = {"@type": "Product", "productID": "884412002", "name": "Puffer",
                "offers": {"@type": "AggregateOffer", "lowPrice": "29.97", "priceCurrency": "CAD",

@@ -44,6 +44,8 @@ parsed_data, schema 1 (every key is always present):
 
 from __future__ import annotations
 
+import zlib
+
 from . import block, embedded, jsonld, markup, state
 from .document import parse_html
 from .facts import new_facts
@@ -87,7 +89,14 @@ def failed_result(reason: str, *, cc_id: str | None = None, listing: dict | None
 
 def _text_of(html, warnings: list[str]) -> str:
     if isinstance(html, (bytes, bytearray, memoryview)):
-        text, decode_warnings = decode_page(bytes(html))
+        data = bytes(html)
+        if data[:2] == b"\x1f\x8b":  # saved still gzip-compressed (Content-Encoding not undone)
+            try:
+                data = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data, 50_000_000)
+                warnings.append("input: the page was gzip-compressed; decompressed")
+            except zlib.error as exc:
+                warnings.append(f"input: gzip-compressed page could not be decompressed ({exc})")
+        text, decode_warnings = decode_page(data)
         warnings.extend(decode_warnings)
         return text
     if isinstance(html, str):

@@ -378,6 +378,9 @@ def _stock_from_variants(options: list[dict], variants: list[dict], dim: str) ->
         option["available"] = any(states) if states else None
 
 
+_VARIANT_FIELDS = ("name", "sku", "url", "size", "additionalProperty", "color", "priceCurrency")
+
+
 def _read_group_variants(group: dict, facts: dict, cc_id, known, variants_src, warnings) -> None:
     """A ProductGroup: colours from its variants, and the offers of the page's colour."""
     selected_color = facts["color_name"]
@@ -411,7 +414,8 @@ def _read_group_variants(group: dict, facts: dict, cc_id, known, variants_src, w
             "length": _named(variant, "length", "inseam"),
         }
         for offer in offers:
-            merged = dict(offer)
+            # the variant's own fields (name "Jeans - Black - 26 / Petite", sku, url...) complete its offers
+            merged = {**{k: v for k, v in variant.items() if k in _VARIANT_FIELDS}, **offer}
             merged.setdefault("sku", variant.get("sku"))
             opts = options if options["size"] else _offer_options(merged, facts["title"], known)
             variants_src.append((merged, opts))

@@ -472,6 +472,7 @@ def _read_colors(nodes, trees: Trees, facts: dict) -> None:
             if not items:
                 continue
             colours = []
+            items_read: list[dict] = []
             seen = set()
             for item in _flatten(items, trees):
                 if not isinstance(item, dict):
@@ -494,8 +495,10 @@ def _read_colors(nodes, trees: Trees, facts: dict) -> None:
                     states = [s for s in states if s is not None]
                     state = any(states) if states else None
                 colours.append({"name": name, "cc_id": cc, "available": state})
+                items_read.append(item)
             if colours:
                 facts["colors"] = colours
+                facts["color_items"] = items_read
                 return
             break
 
@@ -690,9 +693,12 @@ def interpret(trees: Trees, *, cc_id: str | None = None) -> dict:
         page_cc = facts["selected_cc"]
     if selected is None and facts["colors"]:
         target = page_cc or cc_id
-        selected_entry = next((c for c in facts["colors"] if target and c["cc_id"] == target), None)
-        if selected_entry:
-            facts["color_name"] = selected_entry["name"]
+        index = next((i for i, c in enumerate(facts["colors"]) if target and c["cc_id"] == target), None)
+        if index is not None:
+            facts["color_name"] = facts["colors"][index]["name"]
+            # the colour's own entry holds its sizes / SKUs / prices when the product does not
+            selected = facts["color_items"][index]
+            nodes_colour_first = [selected, product]
     if selected is not None:
         facts["color_name"] = unescape(pick(selected, COLOR_NAME_KEYS, trees, kind=str))
         page_cc = page_cc or id_text(pick(selected, COLOR_ID_KEYS, trees, kind=str))
