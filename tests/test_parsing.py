@@ -543,6 +543,40 @@ def test_25_product_group_variants_named_colour_size_fit():
     )
 
 
+def test_26_one_size_and_a_single_offer_without_size():
+    """An accessory: one "One Size" choice, one JSON-LD Offer (a dict, price "44", CAD) that names no size: the
+    offer is that size, so its SKU and price belong to the variant."""
+    assert parse("26_one_size_single_offer_cad.html") == expected(
+        cc_id="660011002", title="Gap Logo Canvas Tote Bag",
+        url="https://www.gapcanada.ca/browse/product.do?pid=660011002",
+        color={"name": "Natural", "cc_id": "660011002"},
+        sizes=opts("One Size", True), dimensions=["size"],
+        variants=[variant("One Size", None, True, "6600110020001", "44.00")],
+        price={"current": "44.00", "regular": "44.00", "currency": "CAD", "percent_off": None},
+        discounts=[{"text": "Extra 10% Off In The App", "percent": 10, "applies": "app", "excluded": False}],
+        available=True, sources=["jsonld", "markup"],
+    )
+
+
+def test_27_offers_named_waist_x_length_with_separate_selectors():
+    """Offers named "... - 30W x 30L" while the page shows waist and length apart (30W / 32W, 30L / 32L): the
+    combined label is split into the two choices instead of replacing the sizes. A 10-digit ccId."""
+    assert parse("27_offers_named_waist_x_length.html") == expected(
+        cc_id="5012330020", title="Straight Fit GapFlex Jeans",
+        url="https://www.gapfactory.com/browse/product.do?pid=5012330020",
+        color={"name": "Medium Indigo", "cc_id": "5012330020"},
+        sizes=opts("30W", True, "32W", True), lengths=opts("30L", True, "32L", True), dimensions=["size", "length"],
+        variants=[variant("30W", None, True, "50123300200001", "29.99", length="30L"),
+                  variant("30W", None, False, "50123300200002", "29.99", length="32L"),
+                  variant("32W", None, True, "50123300200003", "29.99", length="30L"),
+                  variant("32W", None, True, "50123300200004", "29.99", length="32L")],
+        price={"current": "29.99", "regular": "69.95", "currency": "USD", "percent_off": 57},
+        discounts=[{"text": "40% OFF + EXTRA 20% AT CHECKOUT", "percent": 20, "applies": "checkout",
+                    "excluded": False}],
+        available=True, sources=["jsonld", "markup"],
+    )
+
+
 def test_gzip_compressed_page_is_decompressed():
     import gzip
     result = parse_product_page(gzip.compress(page("17_bom_crlf_details_link.html")))

@@ -192,8 +192,36 @@ def _split_name(name: str | None, title: str | None) -> list[str]:
     return [p for p in parts if p and len(p) <= 24]
 
 
+_COMBINED = re.compile(r"^(.+?)\s*(?:\bx\b|×|/)\s*(.+)$", re.I)
+
+
+def _split_combined(label: str | None, known: dict[str, set[str]]) -> tuple[str, str, str] | None:
+    """A combined label such as "30W x 30L" where the other sources show the two choices apart ("30W" and
+    "30L"): (size, second label, "fit" | "length")."""
+    if not label or label.casefold() in known["sizes"]:
+        return None
+    match = _COMBINED.match(label)
+    if not match:
+        return None
+    first, second = clean(match.group(1)), clean(match.group(2))
+    if not first or not second or first.casefold() not in known["sizes"]:
+        return None
+    for kind in ("lengths", "fits"):
+        if second.casefold() in known[kind]:
+            return first, second, kind[:-1]
+    return None
+
+
 def _offer_options(offer: dict, title: str | None, known: dict[str, set[str]]) -> dict:
     """size / fit / length of an offer from explicit fields, its URL, or its name."""
+    options = _offer_options_raw(offer, title, known)
+    combined = _split_combined(options["size"], known)
+    if combined and options["fit"] is None and options["length"] is None:
+        options["size"], options[combined[2]] = combined[0], combined[1]
+    return options
+
+
+def _offer_options_raw(offer: dict, title: str | None, known: dict[str, set[str]]) -> dict:
     item = offer.get("itemOffered") if isinstance(offer.get("itemOffered"), dict) else {}
     size = _named(offer, "size", "sizedimension1", "dimension1") or _named(item, "size", "sizedimension1")
     fit = _named(offer, "fit", "sizedimension2", "dimension2", "variant") or _named(item, "fit", "sizedimension2")
@@ -206,7 +234,11 @@ def _offer_options(offer: dict, title: str | None, known: dict[str, set[str]]) -
     if size is None:
         parts = _split_name(_named(offer, "name") or _named(item, "name"), title)
         leftovers = []
+        split_parts = []
         for part in parts:
+            combined = _split_combined(part, known)
+            split_parts.extend(combined[:2] if combined else [part])
+        for part in split_parts:
             key = part.casefold()
             if key in known["sizes"] and size is None:
                 size = part

@@ -155,6 +155,13 @@ def merge_variants(sources, sizes, fits, lengths, warnings) -> tuple[list[dict],
                                 f"size of the page")
         return chosen, chosen_name
     for name, others in partial:
+        if len(others) == 1 and len(sizes) == 1 and not fits and not lengths:
+            # one offer, one size ("One Size" accessories): the offer is that size
+            offer = others[0]
+            stated = sizes[0]["available"]
+            return [{"size": sizes[0]["label"], "fit": None, "length": None, "sku": offer.get("sku"),
+                     "price": offer.get("price"),
+                     "available": stated if stated is not None else offer.get("available")}], name
         if len(others) > 1:
             warnings.append(f"variants: the {len(others)} {name} offers do not say which size they are; not used")
     return [], None
