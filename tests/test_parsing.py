@@ -577,6 +577,17 @@ def test_27_offers_named_waist_x_length_with_separate_selectors():
     )
 
 
+def test_offer_message_inside_the_price_block_counts_but_price_labels_do_not():
+    html = ('<h1 class="pdp-product-title">Leather Jacket</h1><div data-testid="pdp-markdown-title-price">'
+            '<span class="current-sale-price">$1,299.00</span><span class="product-price__strike">$2,599.00</span> '
+            '<span class="pdp-pricing__percent-off">50% off</span> <span class="pdp-pricing__discount">Save '
+            '$1,300.00</span><div class="pdp-marketing-flag">Extra 50% off at checkout</div></div></html>')
+    result = parse_product_page(html)
+    assert result["price"] == {"current": "1299.00", "regular": "2599.00", "currency": "USD", "percent_off": 50}
+    assert result["discounts"] == [{"text": "Extra 50% off at checkout", "percent": 50, "applies": "checkout",
+                                    "excluded": False}]
+
+
 def test_gzip_compressed_page_is_decompressed():
     import gzip
     result = parse_product_page(gzip.compress(page("17_bom_crlf_details_link.html")))

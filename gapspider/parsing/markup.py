@@ -565,7 +565,7 @@ class Index:
 
 def _messages(index: "Index", text: str | None) -> list[str]:
     doc = index.doc
-    candidates = [el for el in index.promoish if not _outside_product(el) and not _in_price(el)]
+    candidates = [el for el in index.promoish if not _outside_product(el)]
     found: list[str] = []
     hidden: list[str] = []
     texts = []
@@ -575,6 +575,8 @@ def _messages(index: "Index", text: str | None) -> list[str]:
         if not value:
             value, hidden_text = all_text(el), True
         ok = bool(value and len(value) <= 200 and _PROMO.search(value) and not _BARE_PERCENT.match(value))
+        if ok and _in_price(el) and not _PROMO_STRONG.search(value):
+            ok = False  # price labels ("Save $22"); a real offer message inside the price block still counts
         texts.append((el, value, hidden_text, ok))
     carriers = {el for el, _v, _h, ok in texts if ok}
     for el, value, hidden_text, ok in texts:
