@@ -251,3 +251,52 @@ def test_interrupted_crawl_is_marked_failed(sqlite_url, replica, tmp_path):
     assert fetch.status == "failed"
     assert fetch.error_message.startswith("cancelled")
     assert 2 <= fetch.processed_products < fetch.total_products
+
+
+def image_requests(replica) -> list[dict]:
+    return [e for e in replica.log if "/webcontent/" in e["path"]]
+
+
+@pytest.mark.parametrize("block", ["403", "200 Access Denied page"])
+def test_blocked_images_stop_the_fetch_at_once(block, sqlite_url, replica, tmp_path):
+    """Three images in a row blocked: the fetch fails and not one more image is requested."""
+    group_id = make_group(sqlite_url, "Images blocked", [("Jeans", JEANS_URL)])
+    if block == "403":
+        replica.add_fault(r"/webcontent/", status=403)
+    else:
+        replica.add_fault(r"/webcontent/", status=200, content_type="text/html",
+                          body="<HTML><HEAD><TITLE>Access Denied</TITLE></HEAD><BODY>Reference #18.1</BODY></HTML>")
+    result = run_crawl(crawl_env(sqlite_url, tmp_path, replica), "-a", f"group={group_id}")
+    fetch = latest_fetch(sqlite_url)
+    assert fetch.status == "failed", result.stderr[-3000:]
+    assert fetch.error_message.startswith("blocked by Gap's bot protection: 3 images in a row"), fetch.error_message
+    assert len(image_requests(replica)) == 3
+    assert (fetch.processed_images, fetch.failed_images) == (3, 3)
+
+
+def test_interrupted_during_images_stops_requesting_and_keeps_what_it_has(sqlite_url, replica, tmp_path):
+    group_id = make_group(sqlite_url, "Interrupted images", [("Jeans", JEANS_URL)])
+    replica.add_fault(r"/webcontent/", delay=0.05)
+    env = crawl_env(sqlite_url, tmp_path, replica)
+    proc = subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "gap", "-a", f"group={group_id}"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        fetch = latest_fetch(sqlite_url)
+        if fetch is not None and fetch.processed_images >= 5:
+            break
+        time.sleep(0.05)
+    interrupted = time.time()
+    os.kill(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    fetch = latest_fetch(sqlite_url)
+    assert fetch.status == "failed", stderr[-3000:]
+    assert fetch.error_message.startswith("cancelled")
+    started_later = [e for e in image_requests(replica) if e["start_wall"] > interrupted]
+    assert len(started_later) <= 1, f"{len(started_later)} images requested after Ctrl-C"
+    # What was saved is recorded, and what is recorded is on disk.
+    rows = product_rows(sqlite_url, fetch.id)
+    recorded = {p for r in rows for p in (r.image_paths or [])}
+    on_disk = {str(p.relative_to(tmp_path)) for p in tmp_path.glob("**/images/*")}
+    assert recorded == on_disk and len(recorded) >= 5
+    assert fetch.processed_images == len(image_requests(replica))

@@ -104,6 +104,8 @@ class GapSpider(scrapy.Spider):
         self.consecutive_blocks = 0
         # Set when the last stage has been handed out: a crawl that "finished" without it died of an error.
         self.all_stages_done = False
+        # Set when the fetch has been failed (blocked, too many failures...): nothing more is requested.
+        self.stopping = False
 
     # ------------------------------------------------------------ wiring
 
@@ -390,9 +392,12 @@ class GapSpider(scrapy.Spider):
         total = sum(len(i.file_urls) for i in items)
         self._set_stage(FETCHING_PRODUCT_IMAGE, f"Fetching {total} images", total_images=total)
         self.all_stages_done = True
-        # The images of all products go through the one download slot (concurrency 1), so they are
-        # still fetched one at a time; stage 3 starts only now, after the last product page.
-        yield from items
+        # Stage 3 starts only now, after the last product page. The images pipeline sends one image
+        # request at a time (through the one download slot) and none once the fetch stops.
+        for item in items:
+            if self.stopping:
+                return
+            yield item
 
     # ------------------------------------------------------------ status and the end
 
@@ -407,6 +412,7 @@ class GapSpider(scrapy.Spider):
 
     def abort(self, message: str, reason: str, details: dict[str, Any] | None = None) -> None:
         """Fail the fetch now and close the spider (used by pipelines too)."""
+        self.stopping = True
         with db.session_scope() as session:
             db.fail_fetch(session, self.fetch_id, message, details)
         logger.error("Fetch %s failed: %s", self.fetch_id, message)
@@ -415,6 +421,7 @@ class GapSpider(scrapy.Spider):
         deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
 
     def _fail_and_close(self, message: str, reason: str, details: dict[str, Any] | None = None):
+        self.stopping = True
         with db.session_scope() as session:
             db.fail_fetch(session, self.fetch_id, message, details)
         logger.error("Fetch %s failed: %s", self.fetch_id, message)
