@@ -16,10 +16,11 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def datetime_text(value: dt.datetime | None) -> str:
+    """UTC, said so (the browser rewrites it in the reader's zone, with the zone's name)."""
     value = _aware(value)
     if value is None:
         return "–"
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def relative(value: dt.datetime | None) -> str:
@@ -46,6 +47,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["fetch_label"] = presenters.fetch_label
     app.jinja_env.globals["elapsed_seconds"] = presenters.elapsed_seconds
     app.jinja_env.globals["fetch_progress"] = presenters.fetch_progress
+    app.jinja_env.globals["failure_help"] = presenters.failure_help
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -53,6 +55,7 @@ def register(app: Flask) -> None:
     def globals_():
         return {
             "login_enabled": bool(current_app.config.get("DASHBOARD_PASSWORD")),
-            "health": g.get("health"),
+            # The last honest-state check, also on pages that do not run one (forms).
+            "health": g.get("health") or current_app.extensions["fetch_checker"].last,
             "scrapyd_url": current_app.config["SCRAPYD_URL"],
         }

@@ -53,6 +53,25 @@ def fetch_label(fetch: GapDataFetch) -> str:
     return status_label(fetch.status)
 
 
+FAILURE_HELP = {
+    "crawler stopped unexpectedly": (
+        "The crawl process ended without reporting back: it was killed, crashed, or scrapyd was restarted. "
+        "What was fetched so far is kept below; press Fetch again to start a complete fetch."
+    ),
+    "the crawl was never started (no crawler picked this fetch up)": (
+        "No crawler took this fetch for 15 minutes. Is scrapyd running with the gapspider project?"
+    ),
+}
+
+
+def failure_help(fetch: GapDataFetch) -> str | None:
+    """One sentence for the user under a failure message the dashboard itself wrote."""
+    message = fetch.error_message or ""
+    if message.startswith("could not schedule the crawl"):
+        return "scrapyd did not take the crawl, so nothing was fetched. Check that scrapyd runs, then press Fetch again."
+    return FAILURE_HELP.get(message)
+
+
 def status_tone(status: str | None) -> str:
     if status == SUCCEEDED:
         return "ok"
@@ -75,6 +94,10 @@ def iso(value: dt.datetime | None) -> str | None:
 
 
 def elapsed_seconds(fetch: GapDataFetch, now: dt.datetime | None = None) -> float | None:
+    """Seconds since the crawl started (to its end once finished); None while it is queued: the clock starts
+    with the crawl, so it never jumps back when the start time arrives."""
+    if fetch.started_at is None and fetch.is_active:
+        return None
     start = _aware(fetch.started_at) or _aware(fetch.created_at)
     if start is None:
         return None
@@ -283,8 +306,12 @@ AVAILABILITY_LABELS = {
     "available": "In stock",
     "partial": "Some sizes sold out",
     "soldout": "Sold out",
+    # Not parsed (yet): only the listing's word, which says nothing about sizes.
+    "listed": "Listed in stock",
     "unknown": "Unknown",
 }
+# Rows a customer can buy in some size: "Available (any size)".
+BUYABLE = ("available", "partial", "listed")
 
 
 def product_row(pd: ProductData) -> dict[str, Any]:
@@ -341,7 +368,7 @@ def product_row(pd: ProductData) -> dict[str, Any]:
         if "OUT" in status:
             availability = "soldout"
         elif status:
-            availability = "available"
+            availability = "listed"
         else:
             availability = "unknown"
 
@@ -425,8 +452,21 @@ def filter_rows(rows: list[dict[str, Any]], q: str = "", availability: str = "",
 
         result = [r for r in result if matches(r)]
     if availability == "instock":
-        result = [r for r in result if r["availability"] in ("available", "partial")]
+        result = [r for r in result if r["availability"] in BUYABLE]
     elif availability in AVAILABILITY_LABELS:
         result = [r for r in result if r["availability"] == availability]
     key = SORTS.get(sort, SORTS["position"])[1]
     return sorted(result, key=key)
+
+
+def products_summary(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """The chips above the products table; in stock + some sizes sold out + sold out + not parsed = total."""
+    return {
+        "total": len(rows),
+        "available": sum(1 for r in rows if r["availability"] == "available"),
+        "partial": sum(1 for r in rows if r["availability"] == "partial"),
+        "soldout": sum(1 for r in rows if r["availability"] == "soldout"),
+        "not_parsed": sum(1 for r in rows if r["availability"] in ("listed", "unknown")),
+        "discounted": sum(1 for r in rows if r["percent_off"]),
+        "with_problems": sum(1 for r in rows if r["problems"]),
+    }

@@ -172,7 +172,7 @@ def test_index_shows_an_empty_state_then_groups(client, pg_url):
     html = client.get("/").get_data(as_text=True)
     row = re.search(rf'<tr data-group-id="{group_id}">(.*?)</tr>', html, re.S).group(1)
     assert "Women&#39;s denim" in row
-    assert '<td class="num">2</td>' in row
+    assert '<td class="num" data-label="Pages">2</td>' in row
     assert "never fetched" in row
     assert "Fetch Data" in row and "disabled" not in row.split("Fetch Data")[0].rsplit("<button", 1)[1]
 
@@ -491,7 +491,14 @@ def test_fetch_page_shows_progress_results_search_and_filters(client, pg_url, ou
     sold_out = re.search(r'<tr data-cc="796255963">(.*?)</tr>', html, re.S).group(1)
     assert "Sold out" in sold_out and "$59.95" in sold_out and "price-regular" not in sold_out
     unparsed = re.search(r'<tr data-cc="796255964">(.*?)</tr>', html, re.S).group(1)
-    assert "Barrel Jeans" in unparsed and "not parsed yet" in unparsed and "−50%" in unparsed
+    # A finished fetch will not parse it any more; the listing's IN_STOCK says nothing about sizes.
+    assert "Barrel Jeans" in unparsed and "not parsed" in unparsed and "not parsed yet" not in unparsed
+    assert "−50%" in unparsed
+    assert "Listed in stock" in unparsed and ">In stock<" not in unparsed
+    # The chips add up to the total: 0 in stock + 1 some sizes sold out + 1 sold out + 1 not parsed = 3.
+    chips = dict((label, int(n)) for n, label in re.findall(r'<span class="chip[^"]*"[^>]*>(\d+) ([a-z ]+)</span>', html))
+    assert (chips["in stock"], chips["some sizes sold out"], chips["sold out"], chips["not parsed"]) == (0, 1, 1, 1)
+    assert "1 of 3 products were not parsed" in html
 
     def ccs(**query):
         page = client.get(f"/fetches/{fetch_id}", query_string=query).get_data(as_text=True)
@@ -503,6 +510,7 @@ def test_fetch_page_shows_progress_results_search_and_filters(client, pg_url, ou
     assert ccs(availability="soldout") == ["796255963"]
     assert ccs(availability="partial") == ["796255962"]
     assert ccs(availability="instock") == ["796255962", "796255964"]
+    assert ccs(availability="available") == []  # "every size in stock" needs parsed sizes
     assert ccs(sort="price") == ["796255964", "796255962", "796255963"]
     assert ccs(sort="discount")[0] == "796255964"
     assert ccs(q="nothing like this") == []
@@ -622,3 +630,87 @@ def test_api_health_reports_scrapyd(client):
     response = client.get("/api/health")
     assert response.status_code == 503
     assert response.get_json()["scrapyd"] == "unreachable"
+
+
+# ---------------------------------------------------------------- what a user reads (found driving the dashboard)
+
+
+def test_the_same_category_twice_in_a_group_is_refused_with_its_reason(client, pg_url):
+    group_id = make_group(pg_url)  # has Women / Jeans
+    same = JEANS_URL.replace("#department=136", "") + "#department=136"
+    response = post_form(client, f"/groups/{group_id}/pages/new", {"web_page_url": same, "title": "Jeans again"})
+    assert response.status_code == 422
+    errors = re.findall(r'<ul class="errors"><li>(.*?)</li>', response.get_data(as_text=True))
+    assert errors == ["This group already has this category: “Women / Jeans” (cid 5664)."]
+    assert count(pg_url, GapPage) == 1
+    # Editing a page to its own URL is not a duplicate.
+    with db.session_scope(pg_url) as session:
+        page_id = session.scalars(select(GapPage.id)).one()
+    assert post_form(client, f"/pages/{page_id}/edit", {"web_page_url": JEANS_URL, "title": "Jeans"}).status_code == 303
+
+
+def test_status_json_says_whether_scrapyd_answers(client, pg_url):
+    group_id = make_group(pg_url)
+    fetch_id = active_fetch_for(pg_url, group_id, status="fetching_product_page")
+    state = client.get(f"/fetches/{fetch_id}/status.json").get_json()
+    assert state["scrapyd"]["ok"] is False
+    assert "scrapyd is unreachable" in state["scrapyd"]["error"]
+
+
+def test_a_queued_fetch_has_no_elapsed_time_until_the_crawl_starts(client, pg_url):
+    group_id = make_group(pg_url)
+    fetch_id = active_fetch_for(pg_url, group_id, status=PENDING)
+    state = client.get(f"/fetches/{fetch_id}/status.json").get_json()
+    assert state["elapsed_seconds"] is None and state["elapsed"] == "–"
+    html = client.get(f"/fetches/{fetch_id}").get_data(as_text=True)
+    assert 'data-elapsed-seconds=""' in html
+    assert "Waiting for scrapyd to start the crawl" in html
+    with db.session_scope(pg_url) as session:
+        db.set_fetch(session, fetch_id, status="fetching_product_list",
+                     started_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5))
+    state = client.get(f"/fetches/{fetch_id}/status.json").get_json()
+    assert 4 <= state["elapsed_seconds"] < 60  # counted from the start of the crawl, not from the press
+
+
+def test_a_running_fetch_with_listing_rows_says_they_are_only_the_listing(client, pg_url, output_root):
+    group_id, fetch_id = seed_finished_fetch(pg_url, output_root)
+    with db.session_scope(pg_url) as session:
+        db.set_fetch(session, fetch_id, status="fetching_product_page", completed_at=None, output_path=None)
+    html = client.get(f"/fetches/{fetch_id}").get_data(as_text=True)
+    assert "Still fetching: these rows show what the listing said." in html
+    assert "not parsed yet" in html
+
+
+def test_a_running_fetch_without_products_shows_no_empty_filters(client, pg_url):
+    group_id = make_group(pg_url)
+    fetch_id = active_fetch_for(pg_url, group_id, status="fetching_product_list")
+    html = client.get(f"/fetches/{fetch_id}").get_data(as_text=True)
+    assert "Products appear here as soon as the listing has been read" in html
+    assert 'name="q"' not in html and "0 in stock" not in html
+
+
+def test_a_crawl_that_died_is_explained_and_its_last_step_is_not_shown_as_current(client, pg_url):
+    group_id = make_group(pg_url)
+    fetch_id = active_fetch_for(pg_url, group_id, status="fetching_product_page")
+    with db.session_scope(pg_url) as session:
+        db.set_fetch(session, fetch_id, current_step="Fetching 158 product pages")
+        db.fail_fetch(session, fetch_id, "crawler stopped unexpectedly", {"scrapyd_state": "unknown"})
+    html = client.get(f"/fetches/{fetch_id}").get_data(as_text=True)
+    sub = re.search(r'<div class="sub">(.*?)</div>', html, re.S).group(1)
+    assert "stopped during: Fetching 158 product pages" in sub
+    assert 'data-field="current_step"' not in sub
+    assert "The crawl process ended without reporting back" in html
+
+
+def test_times_are_written_in_utc_and_say_so(client, pg_url, output_root):
+    group_id, fetch_id = seed_finished_fetch(pg_url, output_root)
+    html = client.get(f"/fetches/{fetch_id}").get_data(as_text=True)
+    times = re.findall(r"<time datetime=\"([^\"]+)\" data-local[^>]*>([^<]+)</time>", html)
+    assert times and all(iso.endswith("+00:00") and text.endswith(" UTC") for iso, text in times), times
+
+
+def test_form_pages_show_scrapyd_down_too(client, pg_url):
+    client.get("/")  # a page that runs the check
+    html = client.get("/groups/new").get_data(as_text=True)
+    assert "scrapyd <span data-health-text>unreachable</span>" in html
+    assert "Fetch Data cannot start crawls" in html

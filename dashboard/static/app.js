@@ -29,7 +29,10 @@
     (root || document).querySelectorAll("time[datetime][data-local]").forEach(function (el) {
       var date = new Date(el.getAttribute("datetime"));
       if (!isNaN(date)) {
-        el.textContent = date.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+        // The reader's own zone, named, so it never reads as the UTC of folder names and logs.
+        var options = { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short" };
+        if (date.getFullYear() !== new Date().getFullYear()) options.year = "numeric";
+        el.textContent = date.toLocaleString(undefined, options);
         el.title = date.toISOString();
       }
     });
@@ -57,7 +60,28 @@
     return text;
   }
 
+  // ------------------------------------------------------------ scrapyd reachability (topbar dot, banner)
+  function applyHealth(health) {
+    if (!health || health.ok === null || health.ok === undefined) return;
+    document.querySelectorAll("[data-health]").forEach(function (el) {
+      var dot = el.querySelector(".dot");
+      if (dot) dot.className = "dot " + (health.ok ? "ok" : "bad");
+      var text = el.querySelector("[data-health-text]");
+      if (text) text.textContent = health.ok ? "online" : "unreachable";
+      el.title = health.ok ? "scrapyd answers" : (health.error || "scrapyd is unreachable");
+    });
+    document.querySelectorAll("[data-health-banner]").forEach(function (el) {
+      el.hidden = !!health.ok;
+      var message = el.querySelector("[data-health-message]");
+      if (message && !health.ok) {
+        message.textContent = "Fetch Data cannot start crawls and running fetches cannot be checked: " + (health.error || "scrapyd is unreachable") + ".";
+      }
+    });
+  }
+
   function apply(container, state) {
+    applyHealth(state.scrapyd);
+    if (container.hasAttribute("data-status")) container.setAttribute("data-status", state.status);
     container.querySelectorAll("[data-field]").forEach(function (el) {
       var name = el.getAttribute("data-field");
       var value = state[name];
@@ -114,6 +138,20 @@
     });
   }
 
+  // The dashboard itself stopped answering: say so instead of showing numbers that silently froze.
+  function showOffline(on) {
+    var el = document.getElementById("offline-toast");
+    if (!el && on) {
+      el = document.createElement("div");
+      el.id = "offline-toast";
+      el.className = "toast";
+      el.setAttribute("role", "alert");
+      el.textContent = "The dashboard does not answer: the numbers on this page may be out of date. Retrying…";
+      document.body.appendChild(el);
+    }
+    if (el) el.hidden = !on;
+  }
+
   function watch(container) {
     var url = container.getAttribute("data-live");
     var interval = parseInt(container.getAttribute("data-interval") || "1500", 10);
@@ -121,6 +159,8 @@
     var elapsedEl = container.querySelector("[data-elapsed]");
     var base = parseFloat(container.getAttribute("data-elapsed-seconds") || "NaN");
     var loadedAt = Date.now();
+    // The clock starts with the crawl: no base (queued) means no ticking.
+    if (container.getAttribute("data-elapsed-seconds") === "") base = NaN;
     var ticking = window.setInterval(function () {
       if (elapsedEl && !isNaN(base)) elapsedEl.textContent = duration(base + (Date.now() - loadedAt) / 1000);
     }, 1000);
@@ -130,8 +170,10 @@
         .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
         .then(function (state) {
           failures = 0;
+          showOffline(false);
           apply(container, state);
-          base = state.elapsed_seconds; loadedAt = Date.now();
+          base = state.elapsed_seconds == null ? NaN : state.elapsed_seconds; loadedAt = Date.now();
+          if (elapsedEl && isNaN(base)) elapsedEl.textContent = state.elapsed;
           if (!state.is_active) {
             window.clearInterval(ticking);
             if (elapsedEl) elapsedEl.textContent = state.elapsed;
@@ -143,6 +185,7 @@
         })
         .catch(function () {
           failures += 1;
+          if (failures >= 2) showOffline(true);
           window.setTimeout(poll, Math.min(15000, interval * (1 + failures)));
         });
     }

@@ -65,14 +65,7 @@ def show(fetch_id: int):
     pages_total = max(1, math.ceil(len(rows) / per_page))
     page_number = min(page_number, pages_total)
     shown = rows[(page_number - 1) * per_page : page_number * per_page]
-    summary = {
-        "total": len(all_rows),
-        "available": sum(1 for r in all_rows if r["availability"] == "available"),
-        "partial": sum(1 for r in all_rows if r["availability"] == "partial"),
-        "soldout": sum(1 for r in all_rows if r["availability"] == "soldout"),
-        "discounted": sum(1 for r in all_rows if r["percent_off"]),
-        "with_problems": sum(1 for r in all_rows if r["problems"]),
-    }
+    summary = presenters.products_summary(all_rows)
     active_other = queries.group_active_fetch(session, fetch.pages_group_id)
     return render_template(
         "fetches/show.html",
@@ -161,9 +154,15 @@ def _slug(text: str) -> str:
 @bp.get("/fetches/<int:fetch_id>/status.json")
 def status(fetch_id: int):
     """What the fetch page polls (same session/login as the page)."""
-    check_fetches()
+    report = check_fetches()
     session = get_session()
     fetch = queries.fetch_or_404(session, fetch_id)
-    response = jsonify(presenters.fetch_json(fetch, fetch_urls(fetch)))
+    state = presenters.fetch_json(fetch, fetch_urls(fetch))
+    # The page's banner and header follow scrapyd's reachability while it is open.
+    state["scrapyd"] = {
+        "ok": bool(report.scrapyd_ok) if report is not None else None,
+        "error": report.scrapyd_error if report is not None else None,
+    }
+    response = jsonify(state)
     response.headers["Cache-Control"] = "no-store"
     return response

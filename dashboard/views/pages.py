@@ -52,6 +52,15 @@ def _save(session, group: PagesGroup, form: PageForm, page: GapPage | None) -> G
     except InvalidGapUrl as exc:
         form.web_page_url.errors.append(str(exc))
         return None
+    twin = next(
+        (p for p in group.pages if p.api_url == fields["api_url"] and (page is None or p.id != page.id)), None
+    )
+    if twin is not None:
+        # The same listing twice would be crawled twice for nothing (its colours count once anyway).
+        form.web_page_url.errors.append(
+            f"This group already has this category: “{twin.title}” (cid {fields['web_page_parameters']['cid']})."
+        )
+        return None
     title = (form.title.data or "").strip() or default_title(url, fields["web_page_parameters"]["cid"])
     try:
         if page is None:
