@@ -222,4 +222,26 @@ def test_create_fetch_watch_and_browse_products(stack, browser_page, tmp_path):
     download_info.value.save_as(target)
     assert "INSERT" in target.read_text(errors="replace").upper()
 
+    # Times say their zone (folder names and logs are UTC, the page is in the reader's zone).
+    started = page.locator("dl.facts time").first.inner_text().strip()
+    assert re.search(r"(UTC|GMT[+-]?\d*|[A-Z]{2,5})$", started), started
+
+    # On a phone: nothing wider than the screen, products as cards, the scrapyd dot without its words.
+    page.set_viewport_size({"width": 390, "height": 844})
+    for url in (fetch_url, base + "/", base + "/fetches", page_url_of_group(page, base)):
+        page.goto(url)
+        widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert widths[0] <= widths[1], (url, widths)
+    page.goto(fetch_url)
+    expect(page.locator("#products-table thead")).to_be_hidden()
+    expect(page.locator("#products-table tbody tr").first.locator("td[data-label=Price]")).to_be_visible()
+    shot(page, "13-mobile-fetch")
+    page.locator("#products-table").scroll_into_view_if_needed()
+    shot(page, "14-mobile-products")
+
     assert not errors, errors
+
+
+def page_url_of_group(page, base: str) -> str:
+    page.goto(base + "/")
+    return base + page.locator("#groups-table tbody tr .title-cell a").first.get_attribute("href")
