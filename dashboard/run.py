@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
             return
         stopping.set()
         print("\nStopping scrapyd (running crawls end as failed) and the replica…", flush=True)
-        scrapyd.stop()
+        with lock:
+            scrapyd.stop()
         for child in children:
             if child.poll() is None:
                 child.terminate()
@@ -111,6 +112,25 @@ def main(argv: list[str] | None = None) -> int:
                     child.wait(10)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+    lock = threading.Lock()
+
+    def watchdog() -> None:
+        """scrapyd killed or crashed: say so, end its orphaned crawls, start it again (the dashboard needs it)."""
+        while not stopping.wait(2.0):
+            with lock:
+                if stopping.is_set():
+                    return
+                try:
+                    code = scrapyd.revive_if_dead()
+                except Exception as exc:  # the port may be taken meanwhile: say it, try again later
+                    print(f"scrapyd stopped and could not be started again: {exc}", flush=True)
+                    continue
+            if code is not None:
+                print(f"scrapyd had stopped (exit code {code}): its crawls were ended and it was started again "
+                      f"at {scrapyd.url}/", flush=True)
+
+    threading.Thread(target=watchdog, name="scrapyd-watchdog", daemon=True).start()
 
     signal.signal(signal.SIGTERM, lambda *_: (shutdown(), sys.exit(0)))
     try:

@@ -197,6 +197,19 @@ class ScrapydServer:
             self._log_file.close()
             self._log_file = None
 
+    def revive_if_dead(self, timeout: float = 30.0) -> int | None:
+        """If scrapyd has exited (killed, crashed), stop what is left of its crawls and start it again, same port.
+
+        Its orphaned crawls get SIGINT, so each ends its fetch as failed ("shutdown") instead of crawling on unseen.
+        Returns scrapyd's exit code when it was revived, None when it was running.
+        """
+        if self.process is None or self.process.poll() is None:
+            return None
+        code = self.process.returncode
+        self.stop()
+        self.start(timeout)
+        return code
+
     def restart(self, timeout: float = 30.0) -> "ScrapydServer":
         self.stop()
         return self.start(timeout)

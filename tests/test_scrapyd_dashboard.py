@@ -240,6 +240,34 @@ def test_a_crash_and_scrapyd_restart_fail_the_fetch(pg_url, crawl_output, scrapy
         server.stop()
 
 
+def test_a_killed_scrapyd_is_revived_and_its_orphaned_crawl_ends_its_fetch(pg_url, crawl_output, scrapyd_env, tmp_path):
+    """kill -9 of scrapyd alone leaves its crawl running unseen; `make dashboard`'s watchdog ends it and restarts."""
+    import os
+    import signal
+
+    server = ScrapydServer(env=scrapyd_env, state_dir=tmp_path / "scrapyd")
+    server.start()
+    try:
+        app = dashboard(pg_url, crawl_output, server, SCRAPYD_JOB_SETTINGS=SLOW)
+        client = app.test_client()
+        fetch_id = press_fetch_data(client, jeans_group(pg_url))
+        wait_fetch(pg_url, fetch_id, statuses=("fetching_product_page", "fetching_product_image"), timeout=60)
+        assert server.revive_if_dead() is None  # alive: nothing to do
+
+        os.kill(server.process.pid, signal.SIGKILL)  # scrapyd only; its crawl is orphaned and goes on
+        server.process.wait(10)
+        assert load_fetch(pg_url, fetch_id).is_active
+        assert server.revive_if_dead() == -signal.SIGKILL
+
+        fetch = wait_fetch(pg_url, fetch_id, timeout=60)  # the orphan got SIGINT: it ends its own fetch
+        assert fetch.status == FAILED and "shutdown" in fetch.error_message, fetch.error_message
+        assert server.client().daemon_status()["status"] == "ok"  # scrapyd answers again, same URL
+        state = client.get(f"/fetches/{fetch_id}/status.json").get_json()
+        assert state["scrapyd"]["ok"] is True and state["status"] == "failed"
+    finally:
+        server.stop()
+
+
 def test_scrapyd_basic_auth(pg_url, crawl_output, scrapyd_env, tmp_path):
     server = ScrapydServer(env=scrapyd_env, state_dir=tmp_path / "scrapyd", username="crawler", password="pa:ss w0rd")
     server.start()
