@@ -138,7 +138,9 @@ def cmd_postprocess(args) -> None:
             raise CliError(f"there is no fetch {fetch_id}")
         if fetch.is_active and fetch.status not in ("parsing_product_pages", "generating_output"):
             raise CliError(f"fetch {fetch_id} is still crawling (status {fetch.status})")
-        if fetch.status == "failed" and not (fetch.error_message or "").startswith("post-crawl step"):
+        if fetch.status == "failed" and not (fetch.error_message or "").startswith(
+            ("post-crawl step", "cancelled during the post-crawl step")
+        ):
             raise CliError(
                 f"fetch {fetch_id} ended before its crawl finished ({fetch.error_message}); "
                 "its pages are incomplete: start a new fetch"

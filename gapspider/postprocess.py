@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -52,8 +52,11 @@ def _parse_jobs(session, fetch_id: int) -> list[tuple[int, str, dict[str, Any]]]
     return [(row.id, str(root / row.html_file_path), row.listing_facts()) for row in rows]
 
 
-def parse_pages(fetch_id: int, workers: int | None = None) -> int:
-    """Parse every saved page of a fetch into ProductData.parsed_data; the number parsed."""
+def parse_pages(fetch_id: int, workers: int | None = None, should_stop: Callable[[], bool] | None = None) -> int:
+    """Parse every saved page of a fetch into ProductData.parsed_data; the number parsed.
+
+    `should_stop` is asked after every page; when it says yes the pool is shut down and `FetchCancelled` raised.
+    """
     from gapspider.parsing.pool import parse_saved_pages
 
     with db.session_scope() as session:
@@ -79,12 +82,18 @@ def parse_pages(fetch_id: int, workers: int | None = None) -> int:
         parsed += len(pending)
         pending.clear()
 
-    for row_id, data in parse_saved_pages(jobs, workers=workers):
-        pending.append((row_id, data))
-        if len(pending) >= BATCH:
-            flush()
-    if pending:
-        flush()
+    results = parse_saved_pages(jobs, workers=workers)
+    try:
+        for row_id, data in results:
+            pending.append((row_id, data))
+            if len(pending) >= BATCH:
+                flush()
+            if should_stop is not None and should_stop():
+                raise FetchCancelled("while parsing the saved pages")
+    finally:
+        results.close()  # shuts the worker processes down, also when stopped early
+        if pending:
+            flush()  # what was parsed is kept
     return parsed
 
 
@@ -102,6 +111,17 @@ def count_blocked_pages(fetch_id: int) -> int:
         if blocked:
             db.increment(session, fetch_id, failed_products=len(blocked))
     return len(blocked)
+
+
+class FetchCancelled(Exception):
+    """The crawl process was asked to stop (Ctrl-C, scrapyd's cancel) during the post-crawl step."""
+
+
+def cancelled_message(fetch_id: int, where: str) -> str:
+    return (
+        f"cancelled during the post-crawl step ({where}): the crawl had finished and its pages are saved; "
+        f"`gapspider postprocess {fetch_id}` parses them and writes the SQL file"
+    )
 
 
 class FetchNotActive(Exception):
@@ -132,12 +152,22 @@ class PostprocessRefused(Exception):
     """The post-crawl step cannot run now; the fetch is left as it was."""
 
 
-def run_postprocess(fetch_id: int, *, workers: int | None = None, reopen: bool = False) -> None:
+def run_postprocess(
+    fetch_id: int, *, workers: int | None = None, reopen: bool = False, should_stop: Callable[[], bool] | None = None
+) -> None:
     """Parse, write the SQL file, mark the fetch succeeded; on any error mark it failed and re-raise.
 
     From the spider (`reopen=False`) each step only applies while the fetch is active, so a fetch cancelled
-    meanwhile stays cancelled. `reopen=True` is the standalone redo of a finished fetch.
+    meanwhile stays cancelled. `reopen=True` is the standalone redo of a finished fetch. `should_stop` (the
+    spider passes "the crawl process is shutting down") is asked between steps and pages: when it says yes
+    the fetch ends failed as cancelled, with the pages parsed so far kept, and no SQL file.
     """
+    stop = should_stop or (lambda: False)
+
+    def checkpoint(where: str) -> None:
+        if stop():
+            raise FetchCancelled(where)
+
     from gapspider.sqlout import write_sql_output
 
     started = time.monotonic()
@@ -149,11 +179,13 @@ def run_postprocess(fetch_id: int, *, workers: int | None = None, reopen: bool =
     if reopen:
         _reopen(fetch_id)
     try:
+        checkpoint("before parsing")
         if not reopen:
             _advance(fetch_id, status=PARSING_PRODUCT_PAGES, current_step="Parsing product pages")
-        parsed = parse_pages(fetch_id, workers=workers)
+        parsed = parse_pages(fetch_id, workers=workers, should_stop=stop)
         blocked = count_blocked_pages(fetch_id)
         logger.info("Fetch %s: parsed %d pages (%d block pages) in %.1f s", fetch_id, parsed, blocked, time.monotonic() - started)
+        checkpoint("after parsing, before the SQL output")
         _advance(fetch_id, status=GENERATING_OUTPUT, current_step="Writing the SQL output")
         path = folder / output_file_name(folder.name)
         folder.mkdir(parents=True, exist_ok=True)
@@ -163,7 +195,18 @@ def run_postprocess(fetch_id: int, *, workers: int | None = None, reopen: bool =
         logger.info("Fetch %s succeeded: %s (%s)", fetch_id, path, counts)
     except FetchNotActive as exc:
         logger.warning("post-crawl step of fetch %s stopped: %s", fetch_id, exc)
+    except FetchCancelled as exc:
+        message = cancelled_message(fetch_id, str(exc))
+        with db.session_scope() as session:
+            db.fail_fetch(session, fetch_id, message, {"close_reason": "shutdown", "post_crawl": True})
+        logger.error("Fetch %s failed: %s", fetch_id, message)
     except Exception as exc:
+        if stop():  # e.g. Ctrl-C in a terminal also interrupts the parsing workers
+            message = cancelled_message(fetch_id, f"{type(exc).__name__}: {exc}"[:200])
+            with db.session_scope() as session:
+                db.fail_fetch(session, fetch_id, message, {"close_reason": "shutdown", "post_crawl": True})
+            logger.error("Fetch %s failed: %s", fetch_id, message)
+            return
         logger.exception("post-crawl step of fetch %s failed", fetch_id)
         with db.session_scope() as session:
             db.fail_fetch(session, fetch_id, f"post-crawl step failed: {exc}")

@@ -300,3 +300,27 @@ def test_interrupted_during_images_stops_requesting_and_keeps_what_it_has(sqlite
     on_disk = {str(p.relative_to(tmp_path)) for p in tmp_path.glob("**/images/*")}
     assert recorded == on_disk and len(recorded) >= 5
     assert fetch.processed_images == len(image_requests(replica))
+
+
+def test_ctrl_c_twice_still_ends_the_fetch_failed(sqlite_url, replica, tmp_path):
+    """The second Ctrl-C forces Scrapy down without its spider_closed: the fetch must not stay active."""
+    group_id = make_group(sqlite_url, "Forced", [("Jeans", JEANS_URL)])
+    replica.add_fault(r"product\.do", delay=2)  # the graceful stop waits for the page in flight
+    env = crawl_env(sqlite_url, tmp_path, replica)
+    proc = subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "gap", "-a", f"group={group_id}"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        fetch = latest_fetch(sqlite_url)
+        if fetch is not None and fetch.processed_products >= 1:
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGINT)
+    time.sleep(0.3)
+    os.kill(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert "forcing unclean shutdown" in stderr
+    fetch = latest_fetch(sqlite_url)
+    assert fetch.status == "failed", stderr[-3000:]
+    assert fetch.error_message.startswith("cancelled"), fetch.error_message
+    assert fetch.completed_at is not None

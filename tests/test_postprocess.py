@@ -103,3 +103,15 @@ def test_a_redo_waits_for_the_active_fetch_of_the_same_group(crawled):
     with pytest.raises(PostprocessRefused, match="another fetch of this group is active"):
         run_postprocess(crawled["fetch_id"], workers=1, reopen=True)
     assert load(crawled["url"], crawled["fetch_id"]).status == SUCCEEDED
+
+
+def test_a_stop_request_during_the_post_crawl_step_cancels_the_fetch_and_a_redo_finishes_it(crawled, capsys):
+    """Ctrl-C or scrapyd's cancel while pages are parsed: the fetch ends cancelled, not succeeded."""
+    run_postprocess(crawled["fetch_id"], workers=1, should_stop=lambda: True)
+    fetch = load(crawled["url"], crawled["fetch_id"])
+    assert fetch.status == FAILED and fetch.output_path is None
+    assert fetch.error_message.startswith("cancelled during the post-crawl step"), fetch.error_message
+    assert not (crawled["folder"] / output_file_name(crawled["folder"].name)).exists()
+    # The crawl itself had finished: its pages are all there, so the post-crawl step can be redone.
+    assert cli.main(["postprocess", str(crawled["fetch_id"]), "--workers", "1"]) == 0
+    assert load(crawled["url"], crawled["fetch_id"]).status == SUCCEEDED

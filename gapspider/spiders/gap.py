@@ -60,6 +60,9 @@ CLOSE_REASON_MESSAGES = {
     "closespider_timeout": "the crawl took longer than CLOSESPIDER_TIMEOUT",
     "memusage_exceeded": "the crawler used more memory than MEMUSAGE_LIMIT_MB",
 }
+FORCED_STOP_MESSAGE = (
+    "cancelled: the crawl was forced to stop before it finished (a second Ctrl-C, or the process was ended)"
+)
 
 
 def describe_failure(failure: Failure) -> tuple[str, int | None]:
@@ -106,6 +109,8 @@ class GapSpider(scrapy.Spider):
         self.all_stages_done = False
         # Set when the fetch has been failed (blocked, too many failures...): nothing more is requested.
         self.stopping = False
+        # Fires when the post-crawl step (run in a thread) is over; the reactor's shutdown waits for it.
+        self._post_crawl_done = None
 
     # ------------------------------------------------------------ wiring
 
@@ -161,11 +166,41 @@ class GapSpider(scrapy.Spider):
                 with db.session_scope() as session:
                     db.fail_fetch(session, refusal.fail_fetch_id, str(refusal))
             return
+        self._guard_forced_stop()
         logger.info(
             "Fetch %s of group %s: %d page(s), output in %s",
             self.fetch_id, self.group_id, len(self.pages), config.output_root() / self.folder,
         )
         yield self._listing_request(0, 0)
+
+    def _guard_forced_stop(self) -> None:
+        """A forced stop (the second Ctrl-C stops the reactor at once) never runs spider_closed: fail the
+        fetch on the way out instead, so it does not stay active and block its group."""
+        import atexit
+
+        from twisted.internet import reactor
+
+        reactor.addSystemEventTrigger("before", "shutdown", self._on_reactor_shutdown)
+        atexit.register(self._fail_if_still_active)
+
+    def _on_reactor_shutdown(self):
+        # Ctrl-C during the post-crawl step stops the reactor while the step runs in its thread; the step
+        # sees the engine stopped and ends the fetch itself (cancelled, pages kept): wait for it first.
+        done = self._post_crawl_done
+        if done is not None and not done.called:
+            return done.addCallback(lambda _: self._fail_if_still_active())
+        self._fail_if_still_active()
+        return None
+
+    def _fail_if_still_active(self) -> None:
+        if self.fetch_id is None:
+            return
+        try:
+            with db.session_scope() as session:
+                if db.fail_fetch(session, self.fetch_id, FORCED_STOP_MESSAGE, {"close_reason": "forced"}):
+                    logger.error("Fetch %s failed: %s", self.fetch_id, FORCED_STOP_MESSAGE)
+        except Exception:  # the process is going down; say so, never hide the original exit
+            logger.exception("could not mark fetch %s failed on the way out", self.fetch_id)
 
     def _claim_fetch(self) -> None:
         """Find the group and take (or create) its fetch; refuse with a one-line reason, before any HTTP."""
@@ -439,12 +474,24 @@ class GapSpider(scrapy.Spider):
             from scrapy.utils.defer import maybe_deferred_to_future
 
             workers = self.settings.getint("GAP_PARSE_WORKERS", 0) or None
+            engine = self.crawler.engine
+
+            def shutting_down() -> bool:  # Ctrl-C / scrapyd's cancel during the post-crawl step stop the engine
+                return not engine.running
+
+            from twisted.internet.defer import Deferred
+
+            self._post_crawl_done = Deferred()
             try:
-                await maybe_deferred_to_future(deferToThread(run_postprocess, self.fetch_id, workers=workers))
+                await maybe_deferred_to_future(
+                    deferToThread(run_postprocess, self.fetch_id, workers=workers, should_stop=shutting_down)
+                )
             except Exception as exc:  # run_postprocess fails the fetch itself; this is the last guard
                 logger.exception("post-crawl step crashed")
                 with db.session_scope() as session:
                     db.fail_fetch(session, self.fetch_id, f"post-crawl step crashed: {exc}")
+            finally:
+                self._post_crawl_done.callback(None)
             return
         message = CLOSE_REASON_MESSAGES.get(reason, f"the crawl ended early ({reason})")
         with db.session_scope() as session:
