@@ -37,6 +37,13 @@ def _group(session, ref: str) -> PagesGroup:
     return group
 
 
+def _fetch_id(text: str) -> int:
+    text = str(text).strip()
+    if not (text.isascii() and text.isdigit()):
+        raise CliError(f"a fetch id is a number (see: gapspider fetches), not {text!r}")
+    return int(text)
+
+
 def _fmt_time(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
@@ -122,7 +129,7 @@ def cmd_fetches(args) -> None:
 
 def cmd_fetch_show(args) -> None:
     with db.session_scope() as session:
-        fetch = session.get(GapDataFetch, int(args.fetch))
+        fetch = session.get(GapDataFetch, _fetch_id(args.fetch))
         if fetch is None:
             raise CliError(f"there is no fetch {args.fetch}")
         print_summary(fetch)
@@ -131,7 +138,7 @@ def cmd_fetch_show(args) -> None:
 def cmd_postprocess(args) -> None:
     from gapspider.postprocess import PostprocessRefused, run_postprocess
 
-    fetch_id = int(args.fetch)
+    fetch_id = _fetch_id(args.fetch)
     with db.session_scope() as session:
         fetch = session.get(GapDataFetch, fetch_id)
         if fetch is None:

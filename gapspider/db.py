@@ -147,7 +147,7 @@ def upgrade_database(url: str | None = None) -> None:
 def find_group(session: Session, ref: str | int) -> PagesGroup | None:
     """A group by id or by exact title (ids win when the reference is all digits)."""
     ref_text = str(ref).strip()
-    if ref_text.isdigit():
+    if ref_text.isascii() and ref_text.isdigit():
         group = session.get(PagesGroup, int(ref_text))
         if group is not None:
             return group

@@ -22,7 +22,7 @@ def retry_after_seconds(value: bytes | str | None, *, now: float | None = None) 
     value = value.strip()
     if not value:
         return None
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

@@ -43,6 +43,11 @@ class InvalidGapUrl(ValueError):
     """The URL is not a Gap category page we can build a listing-API URL for."""
 
 
+def is_number(text) -> bool:
+    """All ASCII digits: str.isdigit() also says yes to "²" and "５", which int() or Gap do not take."""
+    return isinstance(text, str) and text.isascii() and text.isdigit()
+
+
 def brand_for_host(host: str) -> str | None:
     host = (host or "").lower().rstrip(".")
     if host.startswith("www."):
@@ -68,6 +73,10 @@ def parse_web_url(url: str) -> dict[str, Any]:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidGapUrl("This is not a web URL (it must start with https://).")
+    try:
+        parts.port
+    except ValueError:
+        raise InvalidGapUrl(f"The port in {parts.netloc!r} is not a valid port.") from None
     brand = brand_for_host(parts.hostname)
     if brand is None:
         known = ", ".join(f"www.{h}" if h.count(".") == 1 else h for h in BRAND_BY_HOST)
@@ -79,10 +88,10 @@ def parse_web_url(url: str) -> dict[str, Any]:
     cid = query.get("cid") or fragment.get("cid")
     if not cid:
         raise InvalidGapUrl("The URL has no cid (category id), e.g. …/browse/category.do?cid=1111149.")
-    if not cid.isdigit():
+    if not is_number(cid):
         raise InvalidGapUrl(f"The cid {cid!r} is not a number.")
     department = fragment.get("department") or query.get("department")
-    if department is not None and not department.isdigit():
+    if department is not None and not is_number(department):
         department = None
     return {
         "host": parts.hostname.lower(),
@@ -152,7 +161,7 @@ def build_product_url(
 ) -> str:
     """The product page of a ccId; the category's cid/pcid/nav/vid are carried over when known."""
     cc_id = str(cc_id).strip()
-    if not cc_id.isdigit():
+    if not is_number(cc_id):
         raise ValueError(f"ccId must be digits, got {cc_id!r}")
     query: list[tuple[str, str]] = [("pid", cc_id)]
     source = dict((page_parameters or {}).get("query") or {})

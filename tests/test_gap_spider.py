@@ -222,6 +222,14 @@ def test_unknown_group_is_a_clear_refusal(sqlite_url, replica, tmp_path):
     assert replica.log == []
 
 
+@pytest.mark.parametrize("fetch_ref", ["\u00b2", "abc", "999"])
+def test_unknown_fetch_is_a_clear_refusal(fetch_ref, sqlite_url, replica, tmp_path):
+    result = run_crawl(crawl_env(sqlite_url, tmp_path, replica), "-a", f"fetch={fetch_ref}")
+    assert f"there is no fetch {fetch_ref!r}" in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert replica.log == []
+
+
 def test_given_pending_fetch_is_used(sqlite_url, replica, tmp_path):
     group_id = make_group(sqlite_url, "Given", [("Jeans", JEANS_URL)])
     with db.session_scope(sqlite_url) as session:

@@ -11,6 +11,7 @@ def test_retry_after_seconds_and_dates():
     assert retry_after_seconds(" 120 ") == 120.0
     assert retry_after_seconds(None) is None and retry_after_seconds(b"") is None
     assert retry_after_seconds("soon") is None
+    assert retry_after_seconds("\u00b2") is None and retry_after_seconds("\uff12") is None  # not ASCII digits
     date = email.utils.formatdate(1_000_030, usegmt=True)
     assert retry_after_seconds(date, now=1_000_000) == 30.0
     assert retry_after_seconds(date, now=2_000_000) == 0.0

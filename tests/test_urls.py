@@ -63,6 +63,10 @@ def test_page_size_is_capped_and_pages_change():
     ("https://www.gap.com/browse/category.do?nav=x", "has no cid"),
     ("https://www.gap.com/browse/category.do?cid=abc", "is not a number"),
     ("https://www.gap.com/browse/product.do?pid=796255962", "is a product page"),
+    # Unicode digits pass str.isdigit() but are no cid Gap knows
+    ("https://www.gap.com/browse/category.do?cid=\uff15\uff12\uff12\uff15", "is not a number"),
+    ("https://www.gap.com/browse/category.do?cid=\u00b2", "is not a number"),
+    ("https://www.gap.com:99999/browse/category.do?cid=5225", "port"),
 ])
 def test_bad_urls_get_clear_errors(url, message):
     with pytest.raises(InvalidGapUrl, match=message):

@@ -39,6 +39,7 @@ from gapspider.urls import (
     build_image_url,
     build_listing_url,
     build_product_url,
+    is_number,
     web_base_for,
     with_page_number,
 )
@@ -209,7 +210,8 @@ class GapSpider(scrapy.Spider):
         with db.session_scope() as session:
             given = None
             if self.fetch_ref:
-                if not str(self.fetch_ref).isdigit() or (given := session.get(GapDataFetch, int(self.fetch_ref))) is None:
+                ref = str(self.fetch_ref).strip()
+                if not is_number(ref) or (given := session.get(GapDataFetch, int(ref))) is None:
                     raise RefuseFetch(f"there is no fetch {self.fetch_ref!r}")
             group = db.find_group(session, self.group_ref) if self.group_ref else given.pages_group
             if group is None:
