@@ -31,10 +31,13 @@ logger = logging.getLogger(__name__)
 BATCH = 200
 
 
-def fetch_is_active(fetch_id: int) -> bool:
+def fetch_status(fetch_id: int) -> str | None:
     with db.session_scope() as session:
-        status = session.scalar(select(GapDataFetch.status).where(GapDataFetch.id == fetch_id))
-    return status in ACTIVE_STATUSES
+        return session.scalar(select(GapDataFetch.status).where(GapDataFetch.id == fetch_id))
+
+
+def fetch_is_active(fetch_id: int) -> bool:
+    return fetch_status(fetch_id) in ACTIVE_STATUSES
 
 
 def output_file_name(folder_timestamp: str) -> str:

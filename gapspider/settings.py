@@ -23,6 +23,8 @@ def _env_int(name: str, default: int) -> int:
 BOT_NAME = "gapspider"
 SPIDER_MODULES = ["gapspider.spiders"]
 NEWSPIDER_MODULE = "gapspider.spiders"
+# `scrapy crawl` exits 0 only when the fetch succeeded (1 failed, 2 refused): gapspider/commands/crawl.py
+COMMANDS_MODULE = "gapspider.commands"
 
 # --- Where Gap is. Empty means the real sites (the API host by brand, pages and images on the web host).
 GAP_API_BASE = os.environ.get("GAP_API_BASE", "")

@@ -26,7 +26,7 @@ from gapspider import db
 from gapspider.items import ProductImagesItem
 from gapspider.listing import safe_filename
 from gapspider.models import ProductData
-from gapspider.spiders.gap import DOWNLOAD_SLOT, is_block_page
+from gapspider.spiders.gap import DOWNLOAD_SLOT, describe_failure, is_block_page
 from pipelines.pages import product_data_id
 
 logger = logging.getLogger(__name__)
@@ -141,9 +141,9 @@ class ProductImagesPipeline(FilesPipeline):
     def media_failed(self, failure, request, info):
         self._end_turn(request)
         if request.url not in self.failures and not isinstance(failure.value, IgnoreRequest):
-            reason = type(failure.value).__name__
-            detail = str(failure.value).strip()
-            self._record(request, f"{reason}: {detail}"[:300] if detail else reason, None)
+            if getattr(failure, "request", None) is None:
+                failure.request = request  # describe_failure reads the retries from it
+            self._record(request, describe_failure(failure)[0][:300], None)
         return super().media_failed(failure, request, info)
 
     def _record(self, request, reason: str, status: int | None, blocked: bool = False) -> None:

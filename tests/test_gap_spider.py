@@ -146,6 +146,20 @@ def test_malformed_listing_json_fails_with_the_cause(sqlite_url, replica, tmp_pa
     assert fetch.error_message.startswith("listing page 1 of 'Jeans' failed: malformed JSON")
 
 
+@pytest.mark.parametrize("fault, cause", [
+    ({"drop": True}, "the connection was closed before an answer came, after 3 retries"),
+    ({"truncate": 100}, "the answer was cut off before its end, after 3 retries"),
+])
+def test_network_failures_of_a_listing_page_are_named_plainly(fault, cause, sqlite_url, replica, tmp_path):
+    group_id = make_group(sqlite_url, "Network", [("Jeans", JEANS_URL)])
+    replica.add_fault(r"category_products", **fault)
+    run_crawl(crawl_env(sqlite_url, tmp_path, replica), "-a", f"group={group_id}")
+    fetch = latest_fetch(sqlite_url)
+    assert fetch.status == "failed"
+    assert fetch.error_message == f"listing page 1 of 'Jeans' failed: {cause}"
+    assert len(replica.log) == 4
+
+
 def test_missing_page_and_broken_image_are_recorded_and_the_fetch_finishes(pg_url, replica, tmp_path):
     group_id = make_group(pg_url, "Partial", [("Jeans", JEANS_URL)])
     real = json.loads(JEANS_FILE.read_text())
@@ -220,6 +234,18 @@ def test_unknown_group_is_a_clear_refusal(sqlite_url, replica, tmp_path):
     result = run_crawl(crawl_env(sqlite_url, tmp_path, replica), "-a", "group=nope")
     assert "there is no pages group 'nope'" in result.stderr
     assert replica.log == []
+    assert result.returncode == 2  # scripts and schedulers see the refusal
+
+
+def test_exit_status_tells_scripts_how_the_fetch_ended(sqlite_url, replica, tmp_path):
+    group_id = make_group(sqlite_url, "Exit status", [("Jeans", JEANS_URL)])
+    env = crawl_env(sqlite_url, tmp_path, replica, GAP_DOWNLOAD_IMAGES="0")
+    replica.add_fault(r"category_products", status=404, times=1)
+    failed = run_crawl(env, "-a", f"group={group_id}")
+    assert latest_fetch(sqlite_url).status == "failed" and failed.returncode == 1
+    succeeded = run_crawl(env, "-a", f"group={group_id}")
+    assert_ok(succeeded, latest_fetch(sqlite_url))
+    assert succeeded.returncode == 0
 
 
 @pytest.mark.parametrize("fetch_ref", ["\u00b2", "abc", "999"])

@@ -30,6 +30,7 @@ from gapspider.models import (
     FETCHING_PRODUCT_LIST,
     FETCHING_PRODUCT_PAGE,
     PENDING,
+    SUCCEEDED,
     GapDataFetch,
     GapPage,
     utcnow,
@@ -77,9 +78,27 @@ def describe_failure(failure: Failure) -> tuple[str, int | None]:
         retried = response.request.meta.get("retry_times", 0) if response.request else 0
         suffix = f" after {retried} retries" if retried else ""
         return f"HTTP {status}{suffix}", status
+    retried = failure.request.meta.get("retry_times", 0) if getattr(failure, "request", None) else 0
+    suffix = f", after {retried} retries" if retried else ""
+    plain = NETWORK_FAILURES.get(type(exc).__name__)
+    if plain:
+        return f"{plain}{suffix}", None
     name = type(exc).__name__
     text = str(exc).strip()
-    return (f"{name}: {text}" if text else name)[:500], None
+    return (f"{name}: {text}" if text else name)[:480] + suffix, None
+
+
+# Network failures in words (Scrapy's exception names, by name so a renamed one only loses its wording).
+NETWORK_FAILURES = {
+    "DownloadFailedError": "the connection was closed before an answer came",
+    "ResponseDataLossError": "the answer was cut off before its end",
+    "DownloadTimeoutError": "no answer within the download timeout",
+    "TimeoutError": "no answer within the download timeout",
+    "DownloadConnectionRefusedError": "the connection was refused",
+    "ConnectionRefusedError": "the connection was refused",
+    "CannotResolveHostError": "the host name could not be resolved",
+    "DNSLookupError": "the host name could not be resolved",
+}
 
 
 def is_block_page(response: Response) -> bool:
@@ -112,6 +131,8 @@ class GapSpider(scrapy.Spider):
         self.stopping = False
         # Fires when the post-crawl step (run in a thread) is over; the reactor's shutdown waits for it.
         self._post_crawl_done = None
+        # What `scrapy crawl` exits with (gapspider.commands.crawl): 0 succeeded, 1 failed, 2 refused.
+        self.exit_status = 1
 
     # ------------------------------------------------------------ wiring
 
@@ -162,6 +183,7 @@ class GapSpider(scrapy.Spider):
             self._claim_fetch()
         except RefuseFetch as refusal:
             self.refused = str(refusal)
+            self.exit_status = 2
             logger.error("gap spider refused: %s", refusal)
             if refusal.fail_fetch_id is not None:
                 with db.session_scope() as session:
@@ -467,6 +489,14 @@ class GapSpider(scrapy.Spider):
     async def on_spider_closed(self, spider, reason: str):
         if spider is not self or self.refused or self.fetch_id is None:
             return
+        try:
+            await self._end_fetch(reason)
+        finally:
+            from gapspider.postprocess import fetch_status
+
+            self.exit_status = 0 if fetch_status(self.fetch_id) == SUCCEEDED else 1
+
+    async def _end_fetch(self, reason: str) -> None:
         from gapspider.postprocess import fetch_is_active, run_postprocess
 
         if reason == "finished" and not self.all_stages_done:
