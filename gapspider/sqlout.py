@@ -524,6 +524,8 @@ def _local_path(value: Any, fetch: FetchInfo) -> Optional[str]:
 def _listing_image_urls(api_images: Any) -> dict[str, str]:
     """Saved file name -> source URL of the listing's images (the images pipeline names a file
     `NN-{safe_filename(url)}` and stores only its path, so the name leads back to the listing entry)."""
+    from w3lib.url import safe_url_string
+
     from gapspider.listing import safe_filename
 
     urls: dict[str, str] = {}
@@ -534,12 +536,14 @@ def _listing_image_urls(api_images: Any) -> dict[str, str]:
         if not path:
             continue
         url = _text(image.get("absoluteUrl")) or path
-        for candidate in {path, url}:
+        for candidate in (path, url):
+            # The file is named after the URL as requested, which Scrapy percent-escapes (spaces, non-ASCII).
             try:
-                name = safe_filename(candidate.split("?", 1)[0])
+                names = {safe_filename(candidate.split("?", 1)[0]), safe_filename(safe_url_string(candidate).split("?", 1)[0])}
             except Exception:  # a malformed entry must not fail the file
                 continue
-            urls.setdefault(name, url)
+            for name in sorted(names):
+                urls.setdefault(name, url)
     return urls
 
 

@@ -757,3 +757,18 @@ def test_failed_fetch_status_does_not_matter(pg_url, scratch, tmp_path):
         assert write_sql_output(session, fetch_id, path)["products"] == 1
     psql(scratch, path)
     assert [p["cc_id"] for p in read_tables(scratch)["gap_product"]] == [P3["cc_id"]]
+
+
+def test_downloaded_image_with_an_escaped_name_keeps_its_source_url():
+    """The images pipeline names a file after the request URL, which Scrapy percent-escapes ("a b ü.jpg" is
+    fetched as "a%20b%20%C3%BC.jpg", saved as "...a_20b_20_C3_BC.jpg"): the file still leads back to its listing entry."""
+    fetch = FetchInfo(fetch_id=1, pages_group_id=4, folder_timestamp=TS_A)
+    record = {
+        "cc_id": "1", "style_id": "1",
+        "api_image_paths": [{"type": "VLI", "path": "/webcontent/space name \u00fc.jpg"}],
+        "image_paths": [f"4/{TS_A}/1/images/01-space_20name_20_C3_BC.jpg"],
+    }
+    assert product_rows(record, fetch).children["images"] == [
+        {"cc_id": "1", "position": 0, "url": "/webcontent/space name \u00fc.jpg",
+         "local_path": "1/images/01-space_20name_20_C3_BC.jpg"},
+    ]
