@@ -48,8 +48,12 @@ def status_label(status: str | None) -> str:
 
 def fetch_label(fetch: GapDataFetch) -> str:
     """The badge text: "Cancelled" for a fetch failed by Cancel, else the status label."""
-    if fetch.status == FAILED and (fetch.error_message or "").startswith("cancelled"):
-        return "Cancelled"
+    if fetch.status == FAILED:
+        message = fetch.error_message or ""
+        if message == "cancelled" or (fetch.error_details or {}).get("cancelled_by"):
+            return "Cancelled"  # someone pressed Cancel
+        if message.startswith("cancelled"):
+            return "Stopped"  # a signal (shutdown, scrapyd gone), not a person
     return status_label(fetch.status)
 
 
@@ -67,6 +71,9 @@ FAILURE_HELP = {
 def failure_help(fetch: GapDataFetch) -> str | None:
     """One sentence for the user under a failure message the dashboard itself wrote."""
     message = fetch.error_message or ""
+    if message.startswith("cancelled") and message != "cancelled" and "shutdown" in message:
+        return ("Nobody pressed Cancel: the crawl was interrupted because scrapyd or the dashboard was stopped, "
+                "or scrapyd was restarted after a crash. Press Fetch again to start a complete fetch.")
     if message.startswith("could not schedule the crawl"):
         return "scrapyd did not take the crawl, so nothing was fetched. Check that scrapyd runs, then press Fetch again."
     return FAILURE_HELP.get(message)

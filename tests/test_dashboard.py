@@ -642,6 +642,9 @@ def test_the_same_category_twice_in_a_group_is_refused_with_its_reason(client, p
     assert response.status_code == 422
     errors = re.findall(r'<ul class="errors"><li>(.*?)</li>', response.get_data(as_text=True))
     assert errors == ["This group already has this category: “Women / Jeans” (cid 5664)."]
+    without_department = "https://www.gap.com/browse/women/jeans?cid=5664"  # same category, other listing URL
+    response = post_form(client, f"/groups/{group_id}/pages/new", {"web_page_url": without_department, "title": ""})
+    assert response.status_code == 422 and "already has this category" in response.get_data(as_text=True)
     assert count(pg_url, GapPage) == 1
     # Editing a page to its own URL is not a duplicate.
     with db.session_scope(pg_url) as session:
@@ -700,6 +703,29 @@ def test_a_crawl_that_died_is_explained_and_its_last_step_is_not_shown_as_curren
     assert "stopped during: Fetching 158 product pages" in sub
     assert 'data-field="current_step"' not in sub
     assert "The crawl process ended without reporting back" in html
+
+
+def test_a_crawl_stopped_by_a_signal_is_not_called_cancelled(client, pg_url):
+    group_id = make_group(pg_url)
+    pressed = active_fetch_for(pg_url, group_id, status="fetching_product_page")
+    post_form(client, f"/fetches/{pressed}/cancel")
+    stopped = active_fetch_for(pg_url, group_id, status="fetching_product_page", job_id="other-job")
+    with db.session_scope(pg_url) as session:  # what the spider writes when scrapyd goes away (SIGINT)
+        db.fail_fetch(session, stopped, "cancelled: the crawl was stopped before it finished (shutdown)", {})
+    assert client.get(f"/fetches/{pressed}/status.json").get_json()["status_label"] == "Cancelled"
+    assert client.get(f"/fetches/{stopped}/status.json").get_json()["status_label"] == "Stopped"
+    html = client.get(f"/fetches/{stopped}").get_data(as_text=True)
+    assert "Nobody pressed Cancel" in html
+
+
+def test_a_running_fetch_page_can_show_the_listed_products_once_read(client, pg_url):
+    group_id = make_group(pg_url)
+    fetch_id = active_fetch_for(pg_url, group_id, status="fetching_product_list")
+    html = client.get(f"/fetches/{fetch_id}").get_data(as_text=True)
+    # Loaded before the listing was read: the page swaps the message live (data-when-some / data-when-none).
+    assert re.search(r'<span data-when-none="products">Products appear here', html)
+    assert re.search(r'<span data-when-some="products" hidden>The listing has been read', html)
+    assert "data-reload" in html
 
 
 def test_times_are_written_in_utc_and_say_so(client, pg_url, output_root):

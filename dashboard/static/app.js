@@ -114,6 +114,14 @@
       var c = state.progress[el.getAttribute("data-total")];
       if (c) el.textContent = c.total.toLocaleString();
     });
+    document.querySelectorAll("[data-when-some]").forEach(function (el) {
+      var c = state.progress[el.getAttribute("data-when-some")];
+      if (c) el.hidden = !c.total;
+    });
+    document.querySelectorAll("[data-when-none]").forEach(function (el) {
+      var c = state.progress[el.getAttribute("data-when-none")];
+      if (c) el.hidden = !!c.total;
+    });
     container.querySelectorAll("[data-failed]").forEach(function (el) {
       var c = state.progress[el.getAttribute("data-failed")];
       if (!c) return;
@@ -199,9 +207,16 @@
     var pre = details.querySelector("pre");
     var active = details.getAttribute("data-active") === "1";
     var timer = null;
+    var retries = 0;
     function load() {
+      var retrying = false;
       fetch(url, { credentials: "same-origin", cache: "no-store" })
-        .then(function (r) { return r.text(); })
+        .then(function (r) {
+          // scrapyd briefly unreachable (restarting): try again a few times, even for a finished fetch.
+          if (!r.ok && retries < 5 && details.open) { retries += 1; retrying = true; timer = window.setTimeout(load, 4000); }
+          else if (r.ok) retries = 0;
+          return r.text();
+        })
         .then(function (text) {
           var atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 30;
           pre.textContent = text || "(empty)";
@@ -209,7 +224,7 @@
         })
         .catch(function () { pre.textContent = "The log could not be loaded."; })
         .finally(function () {
-          if (active && details.open) timer = window.setTimeout(load, 3000);
+          if (!retrying && active && details.open) timer = window.setTimeout(load, 3000);
         });
     }
     details.addEventListener("toggle", function () {
@@ -255,6 +270,10 @@
     input.addEventListener("input", function () { window.clearTimeout(timer); timer = window.setTimeout(show, 250); });
     if (field && field.classList.contains("has-error")) input.setAttribute("data-submitted", input.value.trim());
     else if (input.value) show();
+  });
+
+  document.querySelectorAll("[data-reload]").forEach(function (link) {
+    link.addEventListener("click", function (event) { event.preventDefault(); window.location.reload(); });
   });
 
   // ------------------------------------------------------------ filters submit on change

@@ -52,9 +52,15 @@ def _save(session, group: PagesGroup, form: PageForm, page: GapPage | None) -> G
     except InvalidGapUrl as exc:
         form.web_page_url.errors.append(str(exc))
         return None
-    twin = next(
-        (p for p in group.pages if p.api_url == fields["api_url"] and (page is None or p.id != page.id)), None
-    )
+    params = fields["web_page_parameters"]
+
+    def same_category(other: GapPage) -> bool:
+        theirs = other.web_page_parameters or {}
+        return other.api_url == fields["api_url"] or (
+            str(theirs.get("cid")) == str(params["cid"]) and theirs.get("brand") == params.get("brand")
+        )
+
+    twin = next((p for p in group.pages if same_category(p) and (page is None or p.id != page.id)), None)
     if twin is not None:
         # The same listing twice would be crawled twice for nothing (its colours count once anyway).
         form.web_page_url.errors.append(
