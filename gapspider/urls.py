@@ -77,6 +77,9 @@ def parse_web_url(url: str) -> dict[str, Any]:
         parts.port
     except ValueError:
         raise InvalidGapUrl(f"The port in {parts.netloc!r} is not a valid port.") from None
+    if parts.username is not None or parts.password is not None:
+        # A user name or password would travel on to every product page and image URL built from this one.
+        raise InvalidGapUrl("The URL carries a user name or password (user@…); enter the address without them.")
     brand = brand_for_host(parts.hostname)
     if brand is None:
         known = ", ".join(f"www.{h}" if h.count(".") == 1 else h for h in BRAND_BY_HOST)

@@ -67,6 +67,7 @@ def test_page_size_is_capped_and_pages_change():
     ("https://www.gap.com/browse/category.do?cid=\uff15\uff12\uff12\uff15", "is not a number"),
     ("https://www.gap.com/browse/category.do?cid=\u00b2", "is not a number"),
     ("https://www.gap.com:99999/browse/category.do?cid=5225", "port"),
+    ("https://user:secret@www.gap.com/browse/category.do?cid=5225", "user name or password"),
 ])
 def test_bad_urls_get_clear_errors(url, message):
     with pytest.raises(InvalidGapUrl, match=message):
