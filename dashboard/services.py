@@ -27,7 +27,7 @@ from dashboard.scrapyd import ScrapydClient, ScrapydError, ScrapydTimeout
 log = logging.getLogger(__name__)
 
 CANCELLED = "cancelled"
-STOPPED_UNEXPECTEDLY = "crawler stopped unexpectedly"
+STOPPED_UNEXPECTEDLY = db.CRAWLER_GONE
 NEVER_STARTED = "the crawl was never started (no crawler picked this fetch up)"
 # A pending fetch without a scrapyd job id (created by another system) gets this long to be picked up.
 UNSCHEDULED_PENDING_LIMIT = dt.timedelta(minutes=15)
@@ -154,10 +154,13 @@ def check_active_fetches(
     now = now or utcnow()
     active = list(session.scalars(select(GapDataFetch).where(GapDataFetch.status.in_(ACTIVE_STATUSES))))
     report.active = len(active)
+    # Crawls of this host whose process is gone (kill -9, OOM): no need to ask scrapyd, and `scrapy crawl`
+    # started by hand has no scrapyd job at all.
+    report.failed_ids.extend(db.fail_dead_crawls(session, checked_by="dashboard"))
 
     for fetch in active:
         created = _aware(fetch.created_at)
-        if (
+        if fetch.id not in report.failed_ids and (
             not fetch.scrapyd_job_id
             and fetch.status == PENDING
             and created is not None

@@ -15,6 +15,7 @@ The crawl itself: `scrapy crawl gap -a group=<id or title>` from the project fol
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Sequence
 
@@ -199,10 +200,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         db.upgrade_database()
+        with db.session_scope() as session:
+            for fetch_id in db.fail_dead_crawls(session, checked_by="gapspider cli"):
+                print(f"gapspider: fetch {fetch_id} was active but its crawl process is gone: marked failed", file=sys.stderr)
         args.func(args)
     except (CliError, GroupError, InvalidGapUrl) as exc:
         print(f"gapspider: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `gapspider fetches | head -1`: the reader has gone, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 0
 
 

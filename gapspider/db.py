@@ -7,6 +7,8 @@ post-crawl step and the dashboard all touch the same fetch row.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -237,3 +239,64 @@ def fail_fetch(
         )
     )
     return bool(result.rowcount)
+
+
+# ---------------------------------------------------------------- crawls that died
+
+CRAWLER_GONE = "crawler stopped unexpectedly"
+
+
+def this_crawler() -> dict[str, Any]:
+    """What a crawl records on the fetch it claims: where it runs."""
+    return {"crawler_host": socket.gethostname(), "crawler_pid": os.getpid()}
+
+
+def process_is_a_crawler(pid: int) -> bool:
+    """Whether `pid` is alive on this host and still a crawl (not a new process that reused the number)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, someone else's
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc here: alive is all we know
+    args = cmdline.split(b"\0")
+    return b"crawl" in args  # `scrapy crawl gap`, scrapyd's `python -m scrapyd.runner crawl gap`
+
+
+def crawler_is_gone(fetch: GapDataFetch) -> bool:
+    """An active fetch whose crawl ran on this host and whose process no longer exists (kill -9, OOM, reboot)."""
+    return (
+        fetch.status in ACTIVE_STATUSES
+        and bool(fetch.crawler_pid)
+        and fetch.crawler_host == socket.gethostname()
+        and not process_is_a_crawler(fetch.crawler_pid)
+    )
+
+
+def fail_dead_crawls(session: Session, group_id: int | None = None, checked_by: str = "gapspider") -> list[int]:
+    """Mark failed the active fetches of this host whose crawl process is gone; their ids.
+
+    Without this a killed `scrapy crawl` would leave its fetch active forever, and the one-active-fetch rule
+    would then refuse every later fetch of the group.
+    """
+    query = select(GapDataFetch).where(
+        GapDataFetch.status.in_(ACTIVE_STATUSES), GapDataFetch.crawler_pid.is_not(None)
+    )
+    if group_id is not None:
+        query = query.where(GapDataFetch.pages_group_id == group_id)
+    failed = []
+    for fetch in session.scalars(query).all():
+        if crawler_is_gone(fetch):
+            details = {
+                "checked_by": checked_by,
+                "crawler_host": fetch.crawler_host,
+                "crawler_pid": fetch.crawler_pid,
+                "status_when_stopped": fetch.status,
+            }
+            if fail_fetch(session, fetch.id, CRAWLER_GONE, details):
+                failed.append(fetch.id)
+    return failed

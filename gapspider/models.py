@@ -151,6 +151,9 @@ class GapDataFetch(TimestampMixin, Base):
     folder_timestamp: Mapped[str] = mapped_column(String(14))
     output_path: Mapped[Optional[str]] = mapped_column(Text)
     scrapyd_job_id: Mapped[Optional[str]] = mapped_column(String(64))
+    # The crawl process that claimed the fetch, so a killed crawl (kill -9, OOM, reboot) can be noticed.
+    crawler_host: Mapped[Optional[str]] = mapped_column(String(255))
+    crawler_pid: Mapped[Optional[int]] = mapped_column(Integer)
 
     pages_group: Mapped[PagesGroup] = relationship(back_populates="fetches")
     product_data: Mapped[list[ProductData]] = relationship(

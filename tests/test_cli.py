@@ -27,3 +27,36 @@ def test_bad_references_are_one_clear_line(env, capsys, argv, message):
     err = capsys.readouterr().err
     assert err.startswith("gapspider: ") and message in err
     assert "Traceback" not in err
+
+
+def test_a_fetch_whose_crawl_process_is_gone_is_failed_when_fetches_are_listed(env, capsys):
+    import socket
+    import subprocess
+
+    from gapspider import db
+    from gapspider.groups import create_group
+    from gapspider.models import GapDataFetch
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    with db.session_scope(env) as session:
+        group = create_group(session, "Orphan")
+        fetch = db.create_fetch(session, group.id)
+        db.set_fetch(session, fetch.id, status="fetching_product_image",
+                     crawler_host=socket.gethostname(), crawler_pid=gone.pid)
+        other = db.create_fetch(session, create_group(session, "Elsewhere").id)
+        db.set_fetch(session, other.id, status="fetching_product_page", crawler_host="another-host", crawler_pid=1)
+        fetch_id, other_id = fetch.id, other.id
+    assert cli.main(["fetches"]) == 0
+    assert f"fetch {fetch_id} was active but its crawl process is gone" in capsys.readouterr().err
+    with db.session_scope(env) as session:
+        assert session.get(GapDataFetch, fetch_id).error_message == "crawler stopped unexpectedly"
+        assert session.get(GapDataFetch, other_id).status == "fetching_product_page"  # not ours to judge
+
+
+def test_a_living_process_that_is_not_a_crawl_does_not_count_as_one():
+    import os
+
+    from gapspider import db
+
+    assert not db.process_is_a_crawler(os.getpid())  # pytest: the number was reused by something else

@@ -572,6 +572,25 @@ def test_a_pending_fetch_nobody_scheduled_does_not_stay_pending_forever(app, pg_
         assert session.get(GapDataFetch, fetch_id).error_message == NEVER_STARTED
 
 
+
+def test_a_crawl_killed_outright_is_failed_even_while_scrapyd_is_down(client, pg_url):
+    """`scrapy crawl` started by hand has no scrapyd job; kill -9 leaves only its recorded process behind."""
+    import socket
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    group_id = make_group(pg_url)
+    fetch_id = active_fetch_for(pg_url, group_id, status="fetching_product_page", job_id=None)
+    with db.session_scope(pg_url) as session:
+        db.set_fetch(session, fetch_id, crawler_host=socket.gethostname(), crawler_pid=gone.pid)
+    html = client.get(f"/groups/{group_id}").get_data(as_text=True)
+    with db.session_scope(pg_url) as session:
+        fetch = session.get(GapDataFetch, fetch_id)
+        assert (fetch.status, fetch.error_message) == ("failed", "crawler stopped unexpectedly")
+        assert fetch.error_details["crawler_pid"] == gone.pid
+    assert "data-fetch-button" in html and "disabled" not in re.search(r"<button [^>]*data-fetch-button[^>]*>", html).group(0)
+
 # ---------------------------------------------------------------- JSON API
 
 

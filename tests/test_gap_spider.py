@@ -358,3 +358,42 @@ def test_ctrl_c_twice_still_ends_the_fetch_failed(sqlite_url, replica, tmp_path)
     assert fetch.status == "failed", stderr[-3000:]
     assert fetch.error_message.startswith("cancelled"), fetch.error_message
     assert fetch.completed_at is not None
+
+
+def test_a_killed_crawl_does_not_block_the_next_fetch_of_its_group(pg_url, replica, tmp_path):
+    """kill -9 runs no Python at all: the next crawl sees the recorded process is gone and fails that fetch."""
+    group_id = make_group(pg_url, "Killed", [("Jeans", JEANS_URL)])
+    replica.add_fault(r"product\.do", delay=0.3, times=3)
+    env = crawl_env(pg_url, tmp_path, replica, GAP_DOWNLOAD_IMAGES="0")
+    proc = subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "gap", "-a", f"group={group_id}"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        killed = latest_fetch(pg_url)
+        if killed is not None and killed.status == "fetching_product_page":
+            break
+        time.sleep(0.05)
+    assert killed.crawler_pid == proc.pid
+    proc.kill()
+    proc.wait(timeout=30)
+    assert latest_fetch(pg_url).status == "fetching_product_page"  # nobody could tell the database
+
+    result = run_crawl(env, "-a", f"group={group_id}")
+    with db.session_scope(pg_url) as session:
+        first = session.get(GapDataFetch, killed.id)
+        assert first.status == "failed" and first.error_message == "crawler stopped unexpectedly"
+        assert first.error_details["crawler_pid"] == proc.pid
+        assert first.error_details["status_when_stopped"] == "fetching_product_page"
+    assert_ok(result, latest_fetch(pg_url))
+
+
+def test_a_category_without_products_fails_the_fetch(sqlite_url, replica, tmp_path):
+    wrong = "https://www.gap.com/browse/category.do?cid=999999991"
+    group_id = make_group(sqlite_url, "Wrong cid", [("Nothing here", wrong)])
+    result = run_crawl(crawl_env(sqlite_url, tmp_path, replica), "-a", f"group={group_id}")
+    fetch = latest_fetch(sqlite_url)
+    assert (fetch.status, result.returncode) == ("failed", 1), result.stderr[-2000:]
+    assert fetch.error_message == (
+        "the listing found no products on any page ('Nothing here'): check the category URLs (cid, department)"
+    )
+    assert not any("product.do" in e["path"] for e in replica.log)

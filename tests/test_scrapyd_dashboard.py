@@ -226,6 +226,8 @@ def test_a_crash_and_scrapyd_restart_fail_the_fetch(pg_url, crawl_output, scrapy
         client = app.test_client()
         fetch_id = press_fetch_data(client, jeans_group(pg_url))
         wait_fetch(pg_url, fetch_id, statuses=("fetching_product_page", "fetching_product_image"), timeout=60)
+        with db.session_scope(pg_url) as session:  # as if scrapyd ran on another machine: only scrapyd can tell
+            db.set_fetch(session, fetch_id, crawler_host="scrapyd-elsewhere")
 
         server.kill()  # scrapyd and its crawl die at once: nobody marks the fetch
         html = client.get(f"/fetches/{fetch_id}").get_data(as_text=True)

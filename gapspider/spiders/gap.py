@@ -245,6 +245,7 @@ class GapSpider(scrapy.Spider):
                 raise RefuseFetch(f"fetch {given.id} belongs to group {given.pages_group_id}, not {group.id}")
             pages = session.scalars(select(GapPage).where(GapPage.pages_group_id == group.id).order_by(GapPage.id)).all()
             if given is None:
+                db.fail_dead_crawls(session, group.id)  # a killed earlier crawl must not block this one
                 try:
                     given = db.create_fetch(session, group.id, scrapyd_job_id=self.job_id)
                 except db.FetchAlreadyActive:
@@ -265,6 +266,7 @@ class GapSpider(scrapy.Spider):
                     updated_at=utcnow(),
                     total_pages=len(pages),
                     scrapyd_job_id=given.scrapyd_job_id or self.job_id,
+                    **db.this_crawler(),
                 )
             )
             if not claimed.rowcount:
@@ -358,6 +360,8 @@ class GapSpider(scrapy.Spider):
         extra_pages = max(0, listing.page_count - 1) if page_number == 0 else 0
         with db.session_scope() as session:
             db.increment(session, self.fetch_id, processed_pages=1, total_products=new, total_pages=extra_pages)
+        if not listing.colours and page_number == 0:
+            logger.warning("%s: the category has no products (is the cid right?)", self._listing_label(response))
         logger.info(
             "%s: %d colours, %d new (page %d of %d)",
             self._listing_label(response), len(listing.colours), new, page_number + 1, listing.page_count,
@@ -381,6 +385,13 @@ class GapSpider(scrapy.Spider):
     # ------------------------------------------------------------ stage 2: product pages
 
     def _start_product_pages(self):
+        if not self.products:
+            titles = ", ".join(repr(p["title"]) for p in self.pages)
+            self._fail_and_close(
+                f"the listing found no products on any page ({titles}): check the category URLs (cid, department)",
+                "listing_failed",
+                {"gap_page_ids": [p["id"] for p in self.pages]},
+            )
         self.page_queue = list(self.products)
         self._set_stage(FETCHING_PRODUCT_PAGE, f"Fetching {len(self.page_queue)} product pages")
         yield from self._next_product_page()
