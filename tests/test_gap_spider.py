@@ -47,6 +47,23 @@ def latest_fetch(db_url: str) -> GapDataFetch:
         return session.scalars(select(GapDataFetch).order_by(GapDataFetch.id.desc())).first()
 
 
+def start_crawl_until(db_url: str, env: dict[str, str], group_id: int, ready, *, timeout: float = 60,
+                      stderr=subprocess.PIPE) -> tuple[subprocess.Popen, GapDataFetch]:
+    """Start `scrapy crawl gap` in the background and wait until its fetch satisfies `ready(fetch)`."""
+    proc = subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "gap", "-a", f"group={group_id}"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        fetch = latest_fetch(db_url)
+        if fetch is not None and ready(fetch):
+            return proc, fetch
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError(f"the crawl never reached the expected state (last: {latest_fetch(db_url)!r})")
+
+
 def product_rows(db_url: str, fetch_id: int) -> list[ProductData]:
     with db.session_scope(db_url) as session:
         rows = session.scalars(
@@ -271,14 +288,7 @@ def test_interrupted_crawl_is_marked_failed(sqlite_url, replica, tmp_path):
     group_id = make_group(sqlite_url, "Interrupted", [("T-shirts", TSHIRTS_URL)])
     replica.add_fault(r"product\.do", delay=0.2)
     env = crawl_env(sqlite_url, tmp_path, replica)
-    proc = subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "gap", "-a", f"group={group_id}"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        fetch = latest_fetch(sqlite_url)
-        if fetch is not None and fetch.processed_products >= 2:
-            break
-        time.sleep(0.1)
+    proc, _ = start_crawl_until(sqlite_url, env, group_id, lambda fetch: fetch.processed_products >= 2)
     os.kill(proc.pid, signal.SIGINT)  # what scrapyd's cancel.json does
     proc.communicate(timeout=60)
     fetch = latest_fetch(sqlite_url)
@@ -312,14 +322,7 @@ def test_interrupted_during_images_stops_requesting_and_keeps_what_it_has(sqlite
     group_id = make_group(sqlite_url, "Interrupted images", [("Jeans", JEANS_URL)])
     replica.add_fault(r"/webcontent/", delay=0.05)
     env = crawl_env(sqlite_url, tmp_path, replica)
-    proc = subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "gap", "-a", f"group={group_id}"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        fetch = latest_fetch(sqlite_url)
-        if fetch is not None and fetch.processed_images >= 5:
-            break
-        time.sleep(0.05)
+    proc, _ = start_crawl_until(sqlite_url, env, group_id, lambda fetch: fetch.processed_images >= 5, timeout=120)
     interrupted = time.time()
     os.kill(proc.pid, signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
@@ -341,14 +344,7 @@ def test_ctrl_c_twice_still_ends_the_fetch_failed(sqlite_url, replica, tmp_path)
     group_id = make_group(sqlite_url, "Forced", [("Jeans", JEANS_URL)])
     replica.add_fault(r"product\.do", delay=2)  # the graceful stop waits for the page in flight
     env = crawl_env(sqlite_url, tmp_path, replica)
-    proc = subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "gap", "-a", f"group={group_id}"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        fetch = latest_fetch(sqlite_url)
-        if fetch is not None and fetch.processed_products >= 1:
-            break
-        time.sleep(0.05)
+    proc, _ = start_crawl_until(sqlite_url, env, group_id, lambda fetch: fetch.processed_products >= 1)
     os.kill(proc.pid, signal.SIGINT)
     time.sleep(0.3)
     os.kill(proc.pid, signal.SIGINT)
@@ -365,14 +361,8 @@ def test_a_killed_crawl_does_not_block_the_next_fetch_of_its_group(pg_url, repli
     group_id = make_group(pg_url, "Killed", [("Jeans", JEANS_URL)])
     replica.add_fault(r"product\.do", delay=0.3, times=3)
     env = crawl_env(pg_url, tmp_path, replica, GAP_DOWNLOAD_IMAGES="0")
-    proc = subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "gap", "-a", f"group={group_id}"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        killed = latest_fetch(pg_url)
-        if killed is not None and killed.status == "fetching_product_page":
-            break
-        time.sleep(0.05)
+    proc, killed = start_crawl_until(pg_url, env, group_id, lambda fetch: fetch.status == "fetching_product_page",
+                                     stderr=subprocess.DEVNULL)
     assert killed.crawler_pid == proc.pid
     proc.kill()
     proc.wait(timeout=30)
