@@ -577,6 +577,40 @@ def test_27_offers_named_waist_x_length_with_separate_selectors():
     )
 
 
+def test_28_shoe_sizes_with_fractions():
+    """Shoe sizes "6 1/2": the slash of a fraction in an offer name is not a separator (it gave size "2")."""
+    labels = ["6", "6 1/2", "7", "7 1/2", "8", "8 1/2"]
+    stock = [True, True, False, True, True, False]
+    assert parse("28_shoe_sizes_with_fractions.html") == expected(
+        cc_id="700111002", title="Canvas Lace-Up Sneakers",
+        url="https://www.gap.com/browse/product.do?pid=700111002",
+        color={"name": "Optic White", "cc_id": "700111002"},
+        colors=[{"name": "Optic White", "cc_id": "700111002", "available": True},
+                {"name": "Black", "cc_id": "700111012", "available": True}],
+        sizes=[{"label": x, "available": ok} for x, ok in zip(labels, stock)], dimensions=["size"],
+        variants=[variant(x, None, ok, f"7001110020{i:03d}", "39.99")
+                  for i, (x, ok) in enumerate(zip(labels, stock), start=1)],
+        price={"current": "39.99", "regular": "39.99", "currency": "USD", "percent_off": None},
+        available=True, sources=["jsonld", "markup"],
+    )
+
+
+def test_29_jsonld_offers_only_for_sizes_in_stock():
+    """JSON-LD offers only the sizes that can be bought (S, M); the selector shows XS..XL. The page's sizes are
+    all kept (the sold-out ones were dropped), the missing ones with the markup's stock and no SKU."""
+    assert parse("29_jsonld_offers_only_in_stock_sizes.html") == expected(
+        cc_id="602201002", title="Linen-Blend Shirt", url="https://www.gap.com/browse/product.do?pid=602201002",
+        color={"name": "White", "cc_id": "602201002"},
+        sizes=opts("XS", False, "S", True, "M", True, "L", False, "XL", False), dimensions=["size"],
+        variants=[variant("XS", None, False), variant("S", None, True, "6022010020002", "49.95"),
+                  variant("M", None, True, "6022010020003", "49.95"), variant("L", None, False),
+                  variant("XL", None, False)],
+        price={"current": "49.95", "regular": "49.95", "currency": "USD", "percent_off": None},
+        available=True, sources=["jsonld", "markup"],
+        warnings=["sizes: jsonld lists only [S, M], markup also [XS, L, XL]; kept all, markup's stock for those"],
+    )
+
+
 def test_offer_message_inside_the_price_block_counts_but_price_labels_do_not():
     html = ('<h1 class="pdp-product-title">Leather Jacket</h1><div data-testid="pdp-markdown-title-price">'
             '<span class="current-sale-price">$1,299.00</span><span class="product-price__strike">$2,599.00</span> '

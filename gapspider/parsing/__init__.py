@@ -51,7 +51,7 @@ from .document import parse_html
 from .facts import new_facts
 from .merge import (
     SCHEMA_VERSION, Merger, apply_listing, clean_listing, combine_discounts, empty_result, finish_price,
-    cross_variants, listing_available, merge_colors, merge_details, merge_images, merge_variants,
+    complete_variants, cross_variants, listing_available, merge_colors, merge_details, merge_images, merge_variants,
 )
 from .textio import decode_page, sanitize
 from .values import id_text
@@ -219,6 +219,8 @@ def _parse(html, cc_id, listing) -> dict:
     _resolve_option_stock(sizes, fits, lengths, variants, warnings)
     if not variants:
         variants = cross_variants(sizes, fits, lengths)
+    else:
+        variants = complete_variants(variants, sizes, fits, lengths)
     if not fits and not lengths and any(v.get("fit") for v in variants):
         fits = _options_from(variants, "fit")
     if not lengths and any(v.get("length") for v in variants):

@@ -16,6 +16,9 @@ from .values import (
 _COMMENT_WRAP = re.compile(r"^\s*(?:<!--|<!\[CDATA\[)|(?:-->|\]\]>)\s*$")
 _SEGMENT_SPLIT = re.compile(r"\s+[-–—|/]\s+|\s*[,/|]\s*|\s+-\s*")
 _SIZE_PREFIX = re.compile(r"^(?:size|sz)\s*[:#]?\s*", re.I)
+# Shoe and hat sizes with a fraction ("7 1/2", "6 7/8") are one label: their slash is not a separator.
+_FRACTION = re.compile(r"(?<=\d\s)(\d)/(\d{1,2})\b")
+_FRACTION_SLASH = "\ue000"  # a private-use character stands in for "/" while the name is split
 
 
 def _types(node: dict) -> set[str]:
@@ -187,7 +190,8 @@ def _split_name(name: str | None, title: str | None) -> list[str]:
     text = name
     if title and text.casefold().startswith(title.casefold()):
         text = text[len(title):]
-    parts = [clean(p) for p in _SEGMENT_SPLIT.split(text)]
+    text = _FRACTION.sub(r"\1" + _FRACTION_SLASH + r"\2", text)
+    parts = [clean(p.replace(_FRACTION_SLASH, "/")) for p in _SEGMENT_SPLIT.split(text)]
     parts = [_SIZE_PREFIX.sub("", p) for p in parts if p]
     return [p for p in parts if p and len(p) <= 24]
 

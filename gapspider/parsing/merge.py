@@ -89,6 +89,21 @@ class Merger:
         chosen_keys = [o["label"].casefold() for o in chosen]
         for name, other in lists[1:]:
             other_keys = [o["label"].casefold() for o in other]
+            if set(chosen_keys) < set(other_keys):
+                # The trusted source covers only some of the choices the page shows (JSON-LD offers often list
+                # only what can be bought): the page's full list, the trusted stock where it has one.
+                missing = [o["label"] for o in other if o["label"].casefold() not in set(chosen_keys)]
+                self.warnings.append(f"{label}: {chosen_name} lists only {_show([o['label'] for o in chosen])}, "
+                                     f"{name} also {_show(missing)}; kept all, {name}'s stock for those")
+                mine = {o["label"].casefold(): o for o in chosen}
+                chosen = []
+                for theirs in other:
+                    option = dict(mine.get(theirs["label"].casefold()) or theirs)
+                    if option["available"] is None:
+                        option["available"] = theirs["available"]
+                    chosen.append(option)
+                chosen_keys = [o["label"].casefold() for o in chosen]
+                continue
             if set(other_keys) != set(chosen_keys):
                 self.warnings.append(f"{label}: {chosen_name} lists {_show([o['label'] for o in chosen])}, {name} "
                                      f"lists {_show([o['label'] for o in other])}; kept {chosen_name}")
@@ -165,6 +180,28 @@ def merge_variants(sources, sizes, fits, lengths, warnings) -> tuple[list[dict],
         if len(others) > 1:
             warnings.append(f"variants: the {len(others)} {name} offers do not say which size they are; not used")
     return [], None
+
+
+def complete_variants(variants: list[dict], sizes, fits, lengths) -> list[dict]:
+    """Sizes the variant source does not mention at all (shown by another source only) get their cross-product
+    rows, in size order; combinations of a size the source does list are left as the source says."""
+    if not variants or not sizes:
+        return variants
+    listed = {(v.get("size") or "").casefold() for v in variants}
+    missing = [s for s in sizes if s["label"].casefold() not in listed]
+    if not missing:
+        return variants
+    extra = {s["label"].casefold(): cross_variants([s], fits, lengths) for s in missing}
+    order = {s["label"].casefold(): i for i, s in enumerate(sizes)}
+    out: list[dict] = []
+    for index, size in enumerate(sizes):
+        key = size["label"].casefold()
+        if key in extra:
+            out.extend(extra[key])
+        else:
+            out.extend(v for v in variants if (v.get("size") or "").casefold() == key)
+    out.extend(v for v in variants if (v.get("size") or "").casefold() not in order)
+    return out
 
 
 def cross_variants(sizes, fits, lengths) -> list[dict]:
