@@ -611,6 +611,22 @@ def test_29_jsonld_offers_only_for_sizes_in_stock():
     )
 
 
+def test_30_detail_bullets_with_nested_lists():
+    """A bullet holding a nested list ("Shell:" + "64% polyester"...): each item is a bullet of its own, not one
+    run-together line ("Shell: 64% polyester 34% rayon 2% spandex"). Banana Republic Factory, markup only."""
+    sizes = opts("0", True, "2", True, "4", False)
+    assert parse("30_details_nested_lists.html") == expected(
+        cc_id="602233002", title="Wide-Leg Trousers",
+        url="https://bananarepublicfactory.gapfactory.com/browse/product.do?pid=602233002",
+        color={"name": None, "cc_id": "602233002"}, sizes=sizes, dimensions=["size"], variants=cross(sizes, []),
+        price={"current": "79.95", "regular": "79.95", "currency": "USD", "percent_off": None},
+        details={"Fit & sizing": ["High rise.", "Wide leg.", 'Inseam: 30"', 'Leg opening: 22"', "Model is 5'10\"."],
+                 "Fabric & care": ["Shell:", "64% polyester", "34% rayon", "2% spandex", "Machine wash."],
+                 "Sustainability": ["Made with recycled polyester."]},
+        available=True, sources=["markup"],
+    )
+
+
 def test_offer_message_inside_the_price_block_counts_but_price_labels_do_not():
     html = ('<h1 class="pdp-product-title">Leather Jacket</h1><div data-testid="pdp-markdown-title-price">'
             '<span class="current-sale-price">$1,299.00</span><span class="product-price__strike">$2,599.00</span> '

@@ -625,17 +625,40 @@ def _details(index: "Index") -> dict[str, list[str]]:
                                     "contains(@class, 'header')]"))
         title = (visible_text(title_el[0]) or all_text(title_el[0])) if title_el else None
         title = re.sub(r"\s*[+\-−]\s*$", "", title or "") or None
-        items = xpath(panel, ".//ul[contains(@class, 'product-information-item__list')]/li") or xpath(panel, ".//li")
+        items = xpath(panel, ".//ul[contains(@class, 'product-information-item__list')]/li") or _top_items(panel)
         if not items:
-            items = [p for p in xpath(panel, ".//p") if p not in title_el]
-        add(title, [visible_text(li) or all_text(li) for li in items])
+            add(title, [visible_text(p) or all_text(p) for p in xpath(panel, ".//p") if p not in title_el])
+            continue
+        add(title, [bullet for li in items for bullet in _bullets(li)])
     if not details:
         for ul in [el for el in index.cls("product-information-item__list") if el.tag == "ul"]:
             heading = xpath(ul, "preceding-sibling::*[self::h2 or self::h3 or self::h4 or self::h5][1] | "
                                 "../preceding-sibling::*[self::h2 or self::h3 or self::h4 or self::h5][1]")
             title = (visible_text(heading[-1]) or all_text(heading[-1])) if heading else "Product details"
-            add(title, [visible_text(li) or all_text(li) for li in xpath(ul, "./li")])
+            add(title, [bullet for li in xpath(ul, "./li") for bullet in _bullets(li)])
     return details
+
+
+def _top_items(container) -> list:
+    """The list items of `container` that are not inside another list item of it."""
+    out = []
+    for li in container.iterdescendants("li"):
+        node = li.getparent()
+        while node is not None and node is not container and node.tag != "li":
+            node = node.getparent()
+        if node is None or node is container:
+            out.append(li)
+    return out
+
+
+def _bullets(li) -> list[str]:
+    """A bullet and, when it holds a nested list, each nested item as a bullet of its own ("Shell:",
+    "64% polyester", ...), instead of one run-together line."""
+    nested = xpath(li, "./ul/li | ./ol/li | ./div/ul/li | ./div/ol/li")
+    if not nested:
+        return [visible_text(li) or all_text(li) or ""]
+    own = visible_text(li, skip_tags=("ul", "ol"))
+    return ([own] if own else []) + [bullet for item in nested for bullet in _bullets(item)]
 
 
 def _image_src(img) -> str | None:
