@@ -627,6 +627,19 @@ def test_30_detail_bullets_with_nested_lists():
     )
 
 
+def test_31_badges_are_not_discounts():
+    """A percent badge next to the prices ("55% Off") and an "Online Exclusive" badge are not promotional
+    messages ("Exclusive" is not "excluded"); the app message is. Prices without cents ("$44")."""
+    sizes = opts("XS", True, "S", True)
+    assert parse("31_badges_are_not_discounts.html") == expected(
+        cc_id="300200002", title="Denim Jacket", url="https://www.gap.com/browse/product.do?pid=300200002",
+        color={"name": None, "cc_id": "300200002"}, sizes=sizes, dimensions=["size"], variants=cross(sizes, []),
+        price={"current": "44.00", "regular": "98.00", "currency": "USD", "percent_off": 55},
+        discounts=[{"text": "Extra 10% off in the app.", "percent": 10, "applies": "app", "excluded": False}],
+        available=True, sources=["markup"],
+    )
+
+
 def test_offer_message_inside_the_price_block_counts_but_price_labels_do_not():
     html = ('<h1 class="pdp-product-title">Leather Jacket</h1><div data-testid="pdp-markdown-title-price">'
             '<span class="current-sale-price">$1,299.00</span><span class="product-price__strike">$2,599.00</span> '

@@ -31,7 +31,7 @@ _LABEL_NOISE = re.compile(
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _PROMO = re.compile(
-    r"\d{1,3}\s*%|\boff\b|exclu|final\s+sale|promo|limited[\s-]+time|\bsave\b|\bdeal\b|\bcode\b|clearance"
+    r"\d{1,3}\s*%|\boff\b|\bexclu(?!sive)|final\s+sale|promo|limited[\s-]+time|\bsave\b|\bdeal\b|\bcode\b|clearance"
     r"|\bbogo\b|buy\s+\d|\bfree\b", re.I)
 _PROMO_STRONG = re.compile(
     r"extra\s+\d{1,3}\s*%|\d{1,3}\s*%\s*off|exclu\w*\s+from\s+(?:all\s+|any\s+)?promo|not\s+eligible\s+for\s+"
