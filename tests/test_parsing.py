@@ -885,10 +885,30 @@ def test_fit_group_recognised_by_its_labels_only():
     ("Limited time: extra 30% off at checkout", 30, "checkout", False),
     ("Extra 12.5% off  in-app", 12.5, "app", False),
     ("Buy more, save more", None, None, False),
+    ("Extra 50% Off At Checkout*", 50, "checkout", False),
+    ("60% Off - Limited Time!", 60, "limited_time", False),
+    ("LIMITED TIME: 60% OFF", 60, "limited_time", False),
+    ("50% Off + Extra 10% In-App", 10, "app", False),
+    ("Extra 50 percent off at checkout", 50, "checkout", False),
+    ("EXCLUDED FROM PROMOTIONS*", None, None, True),
 ])
 def test_discount_messages(text, percent, applies, excluded):
     assert parse_message(text) == {"text": " ".join(text.split()), "percent": percent, "applies": applies,
                                    "excluded": excluded}
+
+
+@pytest.mark.parametrize("raw, text", [
+    ("Extra 50%&nbsp;off at checkout", "Extra 50% off at checkout"),
+    ("<strong>Extra 50% off</strong> at checkout", "Extra 50% off at checkout"),
+    ("Extra&#160;50% off <span class=\"promo\">at checkout</span>", "Extra 50% off at checkout"),
+])
+def test_discount_messages_from_state_with_entities_or_markup(raw, text):
+    """Marketing flags in embedded state or the listing can be HTML-escaped or rich text: shown decoded."""
+    assert parse_message(raw) == {"text": text, "percent": 50, "applies": "checkout", "excluded": False}
+    html = ('<h1 class="pdp-product-title">Tee</h1><script>self.__next_f.push([1,' + json.dumps(
+        '1:' + json.dumps({"pid": "871234002", "name": "Tee", "marketingFlags": [{"content": raw}]}) + "\n")
+        + '])</script></html>')
+    assert [d["text"] for d in parse_product_page(html)["discounts"]] == [text]
 
 
 # ---------------------------------------------------------------- robustness (property test)

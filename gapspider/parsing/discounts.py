@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import re
 
-from .values import clean, fold, percent_number
+from .values import clean, fold, percent_number, unescape
 
-_PERCENT = re.compile(r"(\d{1,3}(?:\.\d+)?)\s*%")
-_EXTRA = re.compile(r"(?:extra|additional|another|plus|\+)\s+(?:an?\s+)?(?:extra\s+)?(\d{1,3}(?:\.\d+)?)\s*%",
+_PCT = r"\s*(?:%|percent\b|pct\b)"
+_PERCENT = re.compile(r"(\d{1,3}(?:\.\d+)?)" + _PCT, re.I)
+_EXTRA = re.compile(r"(?:extra|additional|another|plus|\+)\s+(?:an?\s+)?(?:extra\s+)?(\d{1,3}(?:\.\d+)?)" + _PCT,
                     re.I)
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 _EXCLUDED = re.compile(
     r"excl(?:u\w*|\.)?\s+from\s+(?:all\s+|any\s+|the\s+)?(?:promo|discount|offer|coupon|sale|sitewide)"
     r"|not\s+eligible\s+for\s+(?:any\s+|additional\s+)?(?:promo|discount|offer|coupon)"
@@ -34,7 +36,7 @@ _LIMITED = re.compile(r"\blimited[-\s]+time\b|\btoday\s+only\b|\bends\s+(?:today
 
 def parse_message(text: str) -> dict:
     """One discount entry for one promotional message."""
-    text = clean(text) or ""
+    text = message_text(text) or ""
     excluded = bool(_EXCLUDED.search(text))
     percent = None
     applies = None
@@ -55,6 +57,14 @@ def parse_message(text: str) -> dict:
     return {"text": text, "percent": percent, "applies": applies, "excluded": excluded}
 
 
+def message_text(text) -> str | None:
+    """A message as shown: entities decoded ("50%&nbsp;off"), markup of rich-text messages dropped."""
+    text = unescape(text)
+    if text and "<" in text and _TAG.search(text):
+        text = clean(_TAG.sub(" ", text))
+    return text
+
+
 def message_key(text: str) -> str:
     return re.sub(r"[\s.!:;,]+$", "", fold(text))
 
@@ -65,7 +75,7 @@ def build_discounts(page_messages: list[str], listing_messages: list[str], exclu
     entries: list[dict] = []
     seen: set[str] = set()
     for text in list(page_messages) + list(listing_messages):
-        cleaned = clean(text)
+        cleaned = message_text(text)
         if not cleaned:
             continue
         key = message_key(cleaned)
