@@ -640,6 +640,19 @@ def test_31_badges_are_not_discounts():
     )
 
 
+def test_32_recommendation_cards_are_other_products():
+    """A "You may also like" carousel of product cards, each with a struck price, a marketing flag and a
+    /webcontent/ image: none of it is this product's (the card's $19.99 was taken as the regular price, its
+    flags as discounts, its pictures as images)."""
+    sizes = opts("XS", True, "S", True, "M", False, "L", True)
+    assert parse("32_recommendation_cards.html") == expected(
+        cc_id="796255962", title="Vintage Soft Pocket Tee", url="https://www.gap.com/browse/product.do?pid=796255962",
+        color={"name": "Navy Blue", "cc_id": "796255962"}, sizes=sizes, dimensions=["size"], variants=cross(sizes, []),
+        price={"current": "24.99", "regular": "24.99", "currency": "USD", "percent_off": None},
+        images=["/webcontent/0079/625/596/cn79625596.jpg"], available=True, sources=["markup"],
+    )
+
+
 def test_offer_message_inside_the_price_block_counts_but_price_labels_do_not():
     html = ('<h1 class="pdp-product-title">Leather Jacket</h1><div data-testid="pdp-markdown-title-price">'
             '<span class="current-sale-price">$1,299.00</span><span class="product-price__strike">$2,599.00</span> '

@@ -377,8 +377,9 @@ def _price(index: "Index", facts: dict) -> None:
     if not wrappers:
         wrappers = xpath(doc, "//*[contains(@class, 'pdp-pricing') or contains(@class, 'product-price') or "
                               "contains(@data-testid, 'price')][not(" + _OUTSIDE_PRODUCT + ")]")
-        # keep outermost containers only
-        wrappers = [w for w in wrappers if not any(a in wrappers for a in w.iterancestors())]
+        # keep outermost containers only, not those of recommended products
+        wrappers = [w for w in wrappers if not any(a in wrappers for a in w.iterancestors())
+                    and not _outside_product(w)]
     wrappers.sort(key=lambda w: is_hidden(w))
     current = regular = currency = None
     percent = None
@@ -396,7 +397,7 @@ def _price(index: "Index", facts: dict) -> None:
                 currency = currency or reg_currency
             break
     if regular is None:
-        strikes = index.cls("product-price__strike")
+        strikes = [el for el in index.cls("product-price__strike") if not _outside_product(el)]
         if strikes:
             regular, reg_currency = _amount_of(first_visible(strikes))
             currency = currency or reg_currency
@@ -475,14 +476,42 @@ def _colors(index: "Index", facts: dict, labels: _Labels) -> None:
 
 # ---------------------------------------------------------------- messages, details, images, ids
 
-def _outside_product(el) -> bool:
-    """Inside the site header, footer or navigation (banners there are not about this product)."""
+# Containers of other products on a product page: recommendation carousels, product cards, recently viewed...
+_OTHER_PRODUCTS = re.compile(
+    r"recommend|product[-_]?(?:card|tile)|also[-_]?(?:like|bought|viewed)|certona|(?:complete|shop)[-_]?the[-_]?look"
+    r"|recently[-_]?viewed|similar[-_]?(?:items|products|styles)|sponsored|cross[-_]?sell|upsell|(?:^|[-_\s])recs?"
+    r"(?:$|[-_\s])", re.I)
+
+
+def _foreign_container(el) -> bool:
+    if el.tag in ("header", "footer", "nav"):
+        return True
+    get = el.get
+    if get("role") in ("banner", "navigation", "contentinfo"):
+        return True
+    blob = " ".join(filter(None, (get("class"), get("data-testid"), get("id"))))
+    return bool(blob and _OTHER_PRODUCTS.search(blob))
+
+
+def _outside_product(el, cache: dict | None = None) -> bool:
+    """Inside the site header, footer or navigation (banners there are not about this product), or inside a
+    recommendation carousel / product card (those messages, prices and images belong to other products).
+    `cache` (element -> answer for its descendants) keeps this linear on pages with thousands of cards."""
+    path = []
+    answer = False
     for ancestor in el.iterancestors():
-        if ancestor.tag in ("header", "footer", "nav"):
-            return True
-        if ancestor.get("role") in ("banner", "navigation", "contentinfo"):
-            return True
-    return False
+        if cache is not None and ancestor in cache:
+            answer = cache[ancestor]
+            break
+        path.append(ancestor)
+        if _foreign_container(ancestor):
+            answer = True
+            break
+    if cache is not None:
+        # every ancestor walked below the deciding one shares its answer for its own descendants
+        for ancestor in path:
+            cache[ancestor] = answer
+    return answer
 
 
 def _in_price(el) -> bool:
@@ -565,7 +594,8 @@ class Index:
 
 def _messages(index: "Index", text: str | None) -> list[str]:
     doc = index.doc
-    candidates = [el for el in index.promoish if not _outside_product(el)]
+    cache: dict = {}
+    candidates = [el for el in index.promoish if not _outside_product(el, cache)]
     found: list[str] = []
     hidden: list[str] = []
     texts = []
@@ -678,7 +708,8 @@ def _images(index: "Index") -> list[str]:
     groups = (
         [i for el in index.testid("pdp-photo-brick-image") for i in ([el] if el.tag == "img" else
                                                                     el.iterdescendants("img"))],
-        [i for i in imgs if re.search(r"View large product image|image number", i.get("alt") or "")],
+        [i for i in imgs if re.search(r"View large product image|image number", i.get("alt") or "")
+         and not _outside_product(i)],
         [i for i in imgs if re.search(r"/webcontent/|content\.gapinc\.com",
                                       f"{i.get('src') or ''} {i.get('data-src') or ''}")
          and not _outside_product(i)],
@@ -705,7 +736,7 @@ def _ids(index: "Index", facts: dict, text: str | None = None) -> None:
         facts["url"] = clean(str(urls[0]))
     if facts["cc_id"] is None:
         values = [i.get("value") for i in index.tags["input"] if i.get("name") == "pid"]
-        values += [el.get("data-pid") or el.get("data-cc-id") for el in index.with_ids]
+        values += [el.get("data-pid") or el.get("data-cc-id") for el in index.with_ids if not _outside_product(el)]
         values = [v for v in values if v]
         for value in values:
             if re.fullmatch(r"\d{6,12}", str(value).strip()):
@@ -713,7 +744,7 @@ def _ids(index: "Index", facts: dict, text: str | None = None) -> None:
                 break
     if facts["cc_id"] is None and facts.get("selected_cc"):
         facts["cc_id"] = facts["selected_cc"]
-    values = [el.get("data-style-id") for el in index.with_ids if el.get("data-style-id")]
+    values = [el.get("data-style-id") for el in index.with_ids if el.get("data-style-id") and not _outside_product(el)]
     if values and id_text(values[0]):
         facts["style_id"] = id_text(values[0])
     elif text is None or _STYLE_TEXT_LOWER.search(text):
