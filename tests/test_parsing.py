@@ -653,6 +653,29 @@ def test_32_recommendation_cards_are_other_products():
     )
 
 
+def test_33_paired_sizes_in_offer_names():
+    """Socks sized "S/M" and "L/XL", offers named "... - Heather Multi - S/M": the slash of a paired size is not a
+    separator (sizes came out as "M" and "XL"). Stock from `disabled` only."""
+    assert parse("33_paired_sizes_in_offer_names.html") == expected(
+        cc_id="590011002", title="Cozy Socks (3-Pack) for Women",
+        url="https://oldnavy.gap.com/browse/product.do?pid=590011002",
+        color={"name": "Heather Multi", "cc_id": "590011002"},
+        sizes=opts("S/M", True, "L/XL", False), dimensions=["size"],
+        variants=[variant("S/M", None, True, "5900110020001", "9.99"),
+                  variant("L/XL", None, False, "5900110020002", "9.99")],
+        price={"current": "9.99", "regular": "14.99", "currency": "USD", "percent_off": 33},
+        available=True, sources=["jsonld", "markup"],
+    )
+
+
+def test_paired_sizes_in_offer_names_without_a_size_selector():
+    """The same offers on a page whose markup shows no sizes: still "S/M" and "L/XL"."""
+    html = page("33_paired_sizes_in_offer_names.html").decode().split("<body>")[0] + "<body></body></html>"
+    result = parse_product_page(html)
+    assert result["sizes"] == opts("S/M", True, "L/XL", False)
+    assert [v["sku"] for v in result["variants"]] == ["5900110020001", "5900110020002"]
+
+
 def test_offer_message_inside_the_price_block_counts_but_price_labels_do_not():
     html = ('<h1 class="pdp-product-title">Leather Jacket</h1><div data-testid="pdp-markdown-title-price">'
             '<span class="current-sale-price">$1,299.00</span><span class="product-price__strike">$2,599.00</span> '

@@ -16,8 +16,10 @@ from .values import (
 _COMMENT_WRAP = re.compile(r"^\s*(?:<!--|<!\[CDATA\[)|(?:-->|\]\]>)\s*$")
 _SEGMENT_SPLIT = re.compile(r"\s+[-–—|/]\s+|\s*[,/|]\s*|\s+-\s*")
 _SIZE_PREFIX = re.compile(r"^(?:size|sz)\s*[:#]?\s*", re.I)
-# Shoe and hat sizes with a fraction ("7 1/2", "6 7/8") are one label: their slash is not a separator.
+# Shoe and hat sizes with a fraction ("7 1/2", "6 7/8") and paired sizes of socks, hats and gloves ("S/M",
+# "L/XL") are one label: their slash is not a separator.
 _FRACTION = re.compile(r"(?<=\d\s)(\d)/(\d{1,2})\b")
+_PAIRED = re.compile(r"(?<![A-Za-z0-9])(X{0,3}[SML]|\dX)/(X{0,3}[SML]|\dX)(?![A-Za-z0-9])", re.I)
 _FRACTION_SLASH = "\ue000"  # a private-use character stands in for "/" while the name is split
 
 
@@ -183,7 +185,7 @@ def _named(node: dict, *keys):
     return None
 
 
-def _split_name(name: str | None, title: str | None) -> list[str]:
+def _split_name(name: str | None, title: str | None, known: dict[str, set[str]] | None = None) -> list[str]:
     """The parts of an offer name that can be option labels: "Relaxed Tee - M / Tall" -> ["M", "Tall"]."""
     if not name:
         return []
@@ -191,6 +193,10 @@ def _split_name(name: str | None, title: str | None) -> list[str]:
     if title and text.casefold().startswith(title.casefold()):
         text = text[len(title):]
     text = _FRACTION.sub(r"\1" + _FRACTION_SLASH + r"\2", text)
+    text = _PAIRED.sub(r"\1" + _FRACTION_SLASH + r"\2", text)
+    for label in sorted({k for kind in (known or {}).values() for k in kind if "/" in k}, key=len, reverse=True):
+        # labels the page shows that hold a slash ("0/2", "XS/S") stay whole
+        text = re.sub(re.escape(label), lambda m: m.group(0).replace("/", _FRACTION_SLASH), text, flags=re.I)
     parts = [clean(p.replace(_FRACTION_SLASH, "/")) for p in _SEGMENT_SPLIT.split(text)]
     parts = [_SIZE_PREFIX.sub("", p) for p in parts if p]
     return [p for p in parts if p and len(p) <= 24]
@@ -236,7 +242,7 @@ def _offer_options_raw(offer: dict, title: str | None, known: dict[str, set[str]
         fit = fit or query_param(url, "fit", "sizeDimension2", "dimension2", "variant")
         length = length or query_param(url, "length", "inseam")
     if size is None:
-        parts = _split_name(_named(offer, "name") or _named(item, "name"), title)
+        parts = _split_name(_named(offer, "name") or _named(item, "name"), title, known)
         leftovers = []
         split_parts = []
         for part in parts:
