@@ -676,6 +676,35 @@ def test_paired_sizes_in_offer_names_without_a_size_selector():
     assert [v["sku"] for v in result["variants"]] == ["5900110020001", "5900110020002"]
 
 
+def test_jsonld_offers_missing_a_size_and_a_fit_keep_the_page_choices():
+    """Offers only for what can be bought (26/27, Regular/Petite) while the page shows 28 and Tall too: every
+    choice is kept; rows for the missing size and fit come from the page's stock; a combination of two listed
+    choices that has no offer (26 Petite) stays absent."""
+    offers = [{"@type": "Offer", "sku": f"S{i}", "size": s, "fit": f, "price": "50", "priceCurrency": "USD",
+               "availability": "InStock"} for i, (s, f) in enumerate([("26", "Regular"), ("27", "Regular"),
+                                                                       ("27", "Petite")])]
+    ld = json.dumps({"@type": "Product", "productID": "512900032", "name": "Jeans", "offers": offers})
+
+    def group(name, labels):
+        return ('<div class="pdp_size-selector-container__items">' + "".join(
+            f'<input type="radio" name="{name}" id="{name}_{x}" aria-disabled="{str(not ok).lower()}">'
+            f'<label for="{name}_{x}"><span class="fds_selector__content">{x}</span></label>'
+            for x, ok in labels) + "</div>")
+    html = (f'<html><head><script type="application/ld+json">{ld}</script></head><body>'
+            '<h1 class="pdp-product-title">Jeans</h1>'
+            + group("buybox-sizeDimension1", [("26", True), ("27", True), ("28", False)])
+            + group("buybox-sizeDimension2", [("Regular", True), ("Petite", True), ("Tall", False)])
+            + "</body></html>")
+    result = parse_product_page(html)
+    assert result["sizes"] == opts("26", True, "27", True, "28", False)
+    assert result["fits"] == opts("Regular", True, "Petite", True, "Tall", False)
+    assert result["variants"] == [
+        variant("26", "Regular", True, "S0", "50.00"), variant("26", "Tall", False),
+        variant("27", "Regular", True, "S1", "50.00"), variant("27", "Petite", True, "S2", "50.00"),
+        variant("27", "Tall", False),
+        variant("28", "Regular", False), variant("28", "Petite", False), variant("28", "Tall", False)]
+
+
 def test_offer_message_inside_the_price_block_counts_but_price_labels_do_not():
     html = ('<h1 class="pdp-product-title">Leather Jacket</h1><div data-testid="pdp-markdown-title-price">'
             '<span class="current-sale-price">$1,299.00</span><span class="product-price__strike">$2,599.00</span> '

@@ -183,24 +183,33 @@ def merge_variants(sources, sizes, fits, lengths, warnings) -> tuple[list[dict],
 
 
 def complete_variants(variants: list[dict], sizes, fits, lengths) -> list[dict]:
-    """Sizes the variant source does not mention at all (shown by another source only) get their cross-product
-    rows, in size order; combinations of a size the source does list are left as the source says."""
+    """Options the variant source does not mention at all (a size or a fit shown by another source only) get
+    their cross-product rows, in page order; a missing combination of two options the source does list is left
+    as the source says (it does not exist, or is not sold)."""
     if not variants or not sizes:
         return variants
-    listed = {(v.get("size") or "").casefold() for v in variants}
-    missing = [s for s in sizes if s["label"].casefold() not in listed]
-    if not missing:
+    second, dim = (fits, "fit") if fits else (lengths, "length") if lengths else ([], None)
+    listed_sizes = {(v.get("size") or "").casefold() for v in variants}
+    listed_second = {(v.get(dim) or "").casefold() for v in variants} if dim else set()
+    if all(s["label"].casefold() in listed_sizes for s in sizes) and all(
+            o["label"].casefold() in listed_second for o in second):
         return variants
-    extra = {s["label"].casefold(): cross_variants([s], fits, lengths) for s in missing}
-    order = {s["label"].casefold(): i for i, s in enumerate(sizes)}
     out: list[dict] = []
-    for index, size in enumerate(sizes):
-        key = size["label"].casefold()
-        if key in extra:
-            out.extend(extra[key])
-        else:
-            out.extend(v for v in variants if (v.get("size") or "").casefold() == key)
-    out.extend(v for v in variants if (v.get("size") or "").casefold() not in order)
+    used: set[int] = set()
+    for size in sizes:
+        size_key = size["label"].casefold()
+        for option in second or [None]:
+            option_key = option["label"].casefold() if option else None
+            found = [i for i, v in enumerate(variants) if i not in used
+                     and (v.get("size") or "").casefold() == size_key
+                     and (option is None or (v.get(dim) or "").casefold() == option_key)]
+            if found:
+                used.update(found)
+                out.extend(variants[i] for i in found)
+            elif size_key not in listed_sizes or (option is not None and option_key not in listed_second):
+                out.extend(cross_variants([size], [option] if dim == "fit" and option else [],
+                                          [option] if dim == "length" and option else []))
+    out.extend(v for i, v in enumerate(variants) if i not in used)
     return out
 
 
