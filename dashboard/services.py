@@ -180,6 +180,10 @@ def check_active_fetches(
     for fetch in active:
         if not fetch.scrapyd_job_id or fetch.id in report.failed_ids:
             continue
+        if db.crawler_is_alive(fetch):
+            # Its process runs here: another scrapyd's job (an egg deployed elsewhere on this host) or a
+            # `gapspider postprocess` redo of a finished job. Our scrapyd cannot speak for it.
+            continue
         state = jobs.state(fetch.scrapyd_job_id)
         if state in ("pending", "running"):
             continue

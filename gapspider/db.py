@@ -252,7 +252,8 @@ def this_crawler() -> dict[str, Any]:
 
 
 def process_is_a_crawler(pid: int) -> bool:
-    """Whether `pid` is alive on this host and still a crawl (not a new process that reused the number)."""
+    """Whether `pid` is alive on this host and still a crawl or a `gapspider postprocess` redo (not a new process
+    that reused the number)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -264,7 +265,8 @@ def process_is_a_crawler(pid: int) -> bool:
     except OSError:
         return True  # no /proc here: alive is all we know
     args = cmdline.split(b"\0")
-    return b"crawl" in args  # `scrapy crawl gap`, scrapyd's `python -m scrapyd.runner crawl gap`
+    # `scrapy crawl gap`, scrapyd's `python -m scrapyd.runner crawl gap`, `gapspider postprocess ID`
+    return b"crawl" in args or b"postprocess" in args
 
 
 def crawler_is_gone(fetch: GapDataFetch) -> bool:
@@ -274,6 +276,15 @@ def crawler_is_gone(fetch: GapDataFetch) -> bool:
         and bool(fetch.crawler_pid)
         and fetch.crawler_host == socket.gethostname()
         and not process_is_a_crawler(fetch.crawler_pid)
+    )
+
+
+def crawler_is_alive(fetch: GapDataFetch) -> bool:
+    """Whether the fetch's crawl (or post-crawl redo) runs on this host right now: whatever a scrapyd says."""
+    return (
+        bool(fetch.crawler_pid)
+        and fetch.crawler_host == socket.gethostname()
+        and process_is_a_crawler(fetch.crawler_pid)
     )
 
 

@@ -138,12 +138,16 @@ def _advance(fetch_id: int, **values: Any) -> None:
 
 
 def _reopen(fetch_id: int) -> None:
-    """Standalone redo of a finished fetch: make it active again (the one-active-fetch index still holds)."""
+    """Standalone redo of a finished fetch: make it active again (the one-active-fetch index still holds).
+
+    This process becomes the fetch's crawler: the crawl's process is long gone, and the dead-crawl checks of the
+    CLI and the dashboard would otherwise fail the redo while it runs.
+    """
     try:
         with db.session_scope() as session:
             db.set_fetch(
                 session, fetch_id, status=PARSING_PRODUCT_PAGES, current_step="Parsing product pages",
-                completed_at=None, error_message=None, error_details=None,
+                completed_at=None, error_message=None, error_details=None, **db.this_crawler(),
             )
     except IntegrityError:
         raise PostprocessRefused(

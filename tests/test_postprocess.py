@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -114,4 +119,37 @@ def test_a_stop_request_during_the_post_crawl_step_cancels_the_fetch_and_a_redo_
     assert not (crawled["folder"] / output_file_name(crawled["folder"].name)).exists()
     # The crawl itself had finished: its pages are all there, so the post-crawl step can be redone.
     assert cli.main(["postprocess", str(crawled["fetch_id"]), "--workers", "1"]) == 0
+    assert load(crawled["url"], crawled["fetch_id"]).status == SUCCEEDED
+
+
+def test_a_redo_running_beside_other_commands_is_not_taken_for_a_dead_crawl(crawled):
+    """`gapspider postprocess` reopens a succeeded fetch whose crawl process is long gone: while it runs, every other
+    gapspider command and the dashboard check for dead crawls. The redo is the fetch's process now."""
+    from dashboard.testing import wait_for
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    with db.session_scope(crawled["url"]) as session:
+        db.set_fetch(session, crawled["fetch_id"], status=SUCCEEDED, crawler_host=socket.gethostname(),
+                     crawler_pid=gone.pid)
+    page = crawled["folder"] / "796255962.html"
+    html = page.read_bytes()
+    page.unlink()
+    os.mkfifo(page)  # the redo's parser waits on this page until the test has looked
+    redo = subprocess.Popen([sys.executable, "-m", "gapspider.cli", "postprocess", str(crawled["fetch_id"]),
+                             "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    writer = None
+    try:
+        wait_for(lambda: load(crawled["url"], crawled["fetch_id"]).status == "parsing_product_pages",
+                 timeout=60, what="the redo to start parsing")
+        with db.session_scope(crawled["url"]) as session:  # what any other command does first
+            assert db.fail_dead_crawls(session) == []
+        fetch = load(crawled["url"], crawled["fetch_id"])
+        assert fetch.is_active and fetch.crawler_pid == redo.pid
+    finally:
+        writer = threading.Thread(target=page.write_bytes, args=(html,), daemon=True)
+        writer.start()
+        output = redo.communicate(timeout=120)[0]
+        writer.join(timeout=10)
+    assert redo.returncode == 0, output
     assert load(crawled["url"], crawled["fetch_id"]).status == SUCCEEDED

@@ -342,3 +342,33 @@ def test_cancel_during_the_product_list_sticks(pg_url, crawl_output, idle_scrapy
         replica_session.clear_faults()
     fetch = load_fetch(pg_url, fetch_id)
     assert (fetch.status, fetch.error_message) == (FAILED, "cancelled")
+
+
+def test_a_crawl_run_by_another_scrapyd_on_this_host_is_left_alone(pg_url, crawl_output, idle_scrapyd, scrapyd_env,
+                                                                    tmp_path):
+    """An egg deployed to a second scrapyd crawls into the same database: the dashboard's scrapyd does not know its
+    job, but its crawl process is alive on this host, so it is not "stopped unexpectedly"."""
+    other = ScrapydServer(env=scrapyd_env, state_dir=tmp_path / "other-scrapyd")
+    other.start()
+    try:
+        app = dashboard(pg_url, crawl_output, idle_scrapyd)
+        client = app.test_client()
+        group_id = jeans_group(pg_url)
+        other.client().schedule(job_id="other-scrapyd-1", settings=SLOW, group=group_id)
+
+        def created():
+            with db.session_scope(pg_url) as session:
+                return session.scalar(select(GapDataFetch.id).where(GapDataFetch.pages_group_id == group_id))
+
+        fetch_id = wait_for(created, timeout=30, what="the spider to create its fetch")
+        wait_fetch(pg_url, fetch_id, statuses=("fetching_product_page", "fetching_product_image"), timeout=60)
+        state = client.get(f"/fetches/{fetch_id}/status.json").get_json()  # runs the honest-state check
+        assert state["error_message"] is None
+        assert load_fetch(pg_url, fetch_id).is_active
+
+        other.client().cancel("other-scrapyd-1")
+        wait_for(lambda: "other-scrapyd-1" in other.client().jobs().finished, timeout=60, what="the crawl to stop")
+        fetch = load_fetch(pg_url, fetch_id)
+        assert fetch.status == FAILED and fetch.error_message.startswith("cancelled"), fetch.error_message
+    finally:
+        other.stop()
