@@ -61,3 +61,15 @@ def test_fetch_data_through_a_deployed_egg(pg_url, replica_session, tmp_path):
         wait_scrapyd_idle(client)
     finally:
         server.stop()
+
+
+def test_the_egg_built_as_documented_is_ignored_by_git():
+    """`scrapyd-deploy --build-egg gapspider.egg` in the project folder (dashboard/README.md) leaves the egg there:
+    `git add -A` must not pick it up, nor what the build leaves behind."""
+    if not (PROJECT_ROOT / ".git").exists():
+        import pytest
+
+        pytest.skip("not a git checkout")
+    for name in ("gapspider.egg", "build/lib/gapspider/db.py", "gapspider.egg-info/PKG-INFO"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", "--no-index", name], cwd=PROJECT_ROOT)
+        assert ignored.returncode == 0, f"{name} is not ignored"
