@@ -225,6 +225,8 @@ class ProductData(TimestampMixin, Base):
     page_http_status: Mapped[Optional[int]] = mapped_column(Integer)
     # Images.
     image_paths: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The URL each file of image_paths was downloaded from, in the same order.
+    image_urls: Mapped[Optional[list[Any]]] = mapped_column(JSON, default=list)
     image_errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # Parsing.
     parsed_data: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)

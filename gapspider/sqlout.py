@@ -60,8 +60,9 @@ invalid keys, or no parsed data at all, fall back to the listing facts of `Produ
   `applies` guessed from the text, `source` = 'listing'; "Final sale" is no discount);
 - variants -> one per size when the page has sizes but no variants, fits or lengths;
 - images -> the downloaded files (`image_paths`), else the page's image URLs, else one listing image per view
-  (`listing.select_image_paths`). A downloaded file's source URL is found from its file name among the
-  listing's images (the images pipeline stores only paths); entries {url, path} are taken as they are.
+  (`listing.select_image_paths`). A downloaded file's source URL is the URL it was fetched from (`image_urls`,
+  same order as `image_paths`); for rows older than that column it is found from its file name among the
+  listing's images; entries {url, path} are taken as they are.
 Invalid values become NULL rather than failing the file; duplicate keys (a colour listed twice in one fetch, a
 variant listed twice) keep the first.
 
@@ -341,7 +342,7 @@ SOURCE_COLUMNS = (
     "position", "regular_price", "effective_price", "price_type", "percentage_off", "inventory_status",
     "inventory_count", "review_score", "review_count", "excluded_from_promotion", "marketing_flags",
     "style_marketing_flags", "badges", "api_image_paths", "product_page_url", "html_file_path", "page_error",
-    "page_http_status", "image_paths", "image_errors", "parsed_data", "parse_error", "folder_timestamp",
+    "page_http_status", "image_paths", "image_urls", "image_errors", "parsed_data", "parse_error", "folder_timestamp",
 )
 
 
@@ -551,13 +552,16 @@ def _images(record: Mapping[str, Any], parsed: Mapping[str, Any], fetch: FetchIn
     """(url, local_path) pairs: downloaded files, else the page's images, else one listing image per view."""
     pairs: list[tuple[Optional[str], Optional[str]]] = []
     downloaded = _list(record.get("image_paths"))
-    listing_urls = _listing_image_urls(record.get("api_image_paths")) if downloaded else {}
-    for entry in downloaded:
+    fetched_from = _list(record.get("image_urls"))
+    if len(fetched_from) != len(downloaded):
+        fetched_from = []  # rows written before image_urls existed: recover the URL from the file name
+    listing_urls = _listing_image_urls(record.get("api_image_paths")) if downloaded and not fetched_from else {}
+    for index, entry in enumerate(downloaded):
         if isinstance(entry, Mapping):
             url = _text(entry.get("url"))
             local = _local_path(entry.get("path") or entry.get("local_path") or entry.get("file"), fetch)
         else:
-            url, local = None, _local_path(entry, fetch)
+            url, local = (_text(fetched_from[index]) if fetched_from else None), _local_path(entry, fetch)
         if url is None and local:
             name = PurePosixPath(local).name
             match = re.match(r"^\d+-(.+)$", name)

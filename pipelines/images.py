@@ -163,10 +163,11 @@ class ProductImagesPipeline(FilesPipeline):
 
     def item_completed(self, results, item, info):
         adapter = ItemAdapter(item)
-        stored, errors, attempted = [], [], 0
+        stored, sources, errors, attempted = [], [], [], 0
         for (ok, value), url in zip(results, item.file_urls):
             if ok:
                 stored.append(value["path"])
+                sources.append(value.get("url") or url)
                 attempted += 1
             elif isinstance(getattr(value, "value", None), FetchStopping):
                 continue  # never requested: the fetch was stopping
@@ -183,7 +184,9 @@ class ProductImagesPipeline(FilesPipeline):
             with db.session_scope() as session:
                 row_id = product_data_id(session, item.fetch_id, item.cc_id)
                 session.execute(
-                    update(ProductData).where(ProductData.id == row_id).values(image_paths=stored, image_errors=errors)
+                    update(ProductData).where(ProductData.id == row_id).values(
+                        image_paths=stored, image_urls=sources, image_errors=errors
+                    )
                 )
                 db.increment(session, item.fetch_id, processed_images=attempted, failed_images=len(errors))
         except Exception as exc:

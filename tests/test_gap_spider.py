@@ -97,11 +97,16 @@ def test_whole_fetch_on_real_data(database, request, replica, tmp_path):
     folder = tmp_path / str(group_id) / fetch.folder_timestamp
     rows = product_rows(db_url, fetch.id)
     assert len(rows) == colours
+    served = {e["path"].split("/webcontent/", 1)[1] for e in replica.log if "/webcontent/" in e["path"]}
     for row in rows:
         assert row.html_file_path == f"{group_id}/{fetch.folder_timestamp}/{row.product.cc_id}.html"
         assert (tmp_path / row.html_file_path).read_bytes().startswith(b"<!DOCTYPE html>")
         assert row.image_paths and all(p.startswith(f"{group_id}/{fetch.folder_timestamp}/{row.product.cc_id}/images/") for p in row.image_paths)
         assert all((tmp_path / p).stat().st_size > 0 for p in row.image_paths)
+        # Each file beside the URL it was fetched from: the replica served that URL, and its name is the file's.
+        assert len(row.image_urls) == len(row.image_paths)
+        for url, path in zip(row.image_urls, row.image_paths):
+            assert url.split("/webcontent/", 1)[1] in served and Path(path).name.endswith(url.rsplit("/", 1)[1])
         assert row.parsed_data["cc_id"] == row.product.cc_id
         assert row.parsed_data["title"] == row.product.style_name
     # Listing facts of this fetch, as the real capture has them.

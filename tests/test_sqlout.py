@@ -772,3 +772,18 @@ def test_downloaded_image_with_an_escaped_name_keeps_its_source_url():
         {"cc_id": "1", "position": 0, "url": "/webcontent/space name \u00fc.jpg",
          "local_path": "1/images/01-space_20name_20_C3_BC.jpg"},
     ]
+
+
+def test_a_downloaded_image_keeps_the_url_it_was_fetched_from():
+    """The listing's absoluteUrl may name another rendition or host: the row says what was actually fetched."""
+    fetch = FetchInfo(fetch_id=1, pages_group_id=4, folder_timestamp=TS_A)
+    record = {
+        "cc_id": "1", "style_id": "1",
+        "api_image_paths": [{"type": "VLI", "path": "/webcontent/a.jpg",
+                             "absoluteUrl": "https://content.example/other.png?width=520"}],
+        "image_paths": [f"4/{TS_A}/1/images/01-a.jpg"],
+        "image_urls": ["https://www.gap.com/webcontent/a.jpg"],
+    }
+    assert product_rows(record, fetch).children["images"] == [
+        {"cc_id": "1", "position": 0, "url": "https://www.gap.com/webcontent/a.jpg", "local_path": "1/images/01-a.jpg"},
+    ]
