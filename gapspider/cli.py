@@ -6,6 +6,7 @@
     gapspider pages GROUP                     list a group's pages
     gapspider fetches [--group GROUP]         list fetches
     gapspider fetch-show FETCH                one fetch in detail
+    gapspider fetch-create GROUP              a pending fetch, for `scrapy crawl gap -a fetch=ID` or scrapyd
     gapspider postprocess FETCH               parse saved pages and write the SQL output again
     gapspider db-upgrade                      create or upgrade the database schema
 
@@ -112,6 +113,24 @@ def cmd_pages(args) -> None:
             print(f"{page.id:>4}  {page.title}\n      web: {page.web_page_url}\n      api: {page.api_url}")
 
 
+def cmd_fetch_create(args) -> None:
+    """A pending fetch that a crawl started later takes over (`-a fetch=ID`); the one-active rule applies now."""
+    with db.session_scope() as session:
+        group = _group(session, args.group)
+        if not group.pages:
+            raise CliError(f"group {group.title!r} has no Gap pages to fetch (add one: gapspider page-add)")
+        try:
+            fetch = db.create_fetch(session, group.id)
+        except db.FetchAlreadyActive:
+            running = db.active_fetch(session, group.id)
+            raise CliError(
+                f"a fetch is already running for group {group.title!r} (fetch {running.id}, status {running.status})"
+                if running else f"a fetch is already running for group {group.title!r}"
+            ) from None
+        print(f"Created pending fetch {fetch.id} of group {group.id} (folder {fetch.folder_timestamp}); run it with:")
+        print(f"  scrapy crawl gap -a fetch={fetch.id}")
+
+
 def cmd_fetches(args) -> None:
     with db.session_scope() as session:
         query = select(GapDataFetch).order_by(GapDataFetch.id.desc()).limit(args.limit)
@@ -185,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--group")
     p.add_argument("--limit", type=int, default=20)
     p.set_defaults(func=cmd_fetches)
+    p = sub.add_parser("fetch-create", help="create a pending fetch for a crawl started later (-a fetch=ID)")
+    p.add_argument("group", help="group id or title")
+    p.set_defaults(func=cmd_fetch_create)
     p = sub.add_parser("fetch-show", help="show one fetch")
     p.add_argument("fetch")
     p.set_defaults(func=cmd_fetch_show)

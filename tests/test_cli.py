@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from gapspider import cli
 
@@ -60,3 +61,20 @@ def test_a_living_process_that_is_not_a_crawl_does_not_count_as_one():
     from gapspider import db
 
     assert not db.process_is_a_crawler(os.getpid())  # pytest: the number was reused by something else
+
+
+def test_fetch_create_makes_one_pending_fetch_for_a_crawl_started_later(env, capsys):
+    from gapspider import db
+    from gapspider.models import GapDataFetch
+
+    assert cli.main(["group-create", "Later"]) == 0
+    assert cli.main(["fetch-create", "Later"]) == 2
+    assert "has no Gap pages to fetch" in capsys.readouterr().err
+    assert cli.main(["page-add", "Later", "Jeans", "https://www.gap.com/browse/women/jeans?cid=5664#department=136"]) == 0
+    assert cli.main(["fetch-create", "Later"]) == 0
+    out = capsys.readouterr().out
+    with db.session_scope(env) as session:
+        fetch = session.scalars(select(GapDataFetch)).one()
+        assert fetch.status == "pending" and f"scrapy crawl gap -a fetch={fetch.id}" in out
+    assert cli.main(["fetch-create", "Later"]) == 2
+    assert f"a fetch is already running for group 'Later' (fetch {fetch.id}, status pending)" in capsys.readouterr().err
