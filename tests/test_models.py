@@ -129,3 +129,15 @@ def test_groups_and_pages(db_url):
         session.delete(found)  # pages and fetches go with their group
     with db.session_scope(db_url) as session:
         assert [g.title for g in session.scalars(select(PagesGroup))] == ["Other"]
+
+
+def test_the_migrations_build_exactly_the_models(db_url):
+    """A column added to a model without its migration (or the reverse) fails here, on both databases."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from gapspider.models import Base
+
+    with db.get_engine(db_url).connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
