@@ -32,6 +32,9 @@ class CliError(Exception):
     pass
 
 
+POST_CRAWL_STATUSES = ("parsing_product_pages", "generating_output")
+
+
 def _group(session, ref: str) -> PagesGroup:
     group = db.find_group(session, ref)
     if group is None:
@@ -163,10 +166,20 @@ def cmd_postprocess(args) -> None:
         fetch = session.get(GapDataFetch, fetch_id)
         if fetch is None:
             raise CliError(f"there is no fetch {fetch_id}")
-        if fetch.is_active and fetch.status not in ("parsing_product_pages", "generating_output"):
+        if fetch.is_active and fetch.status not in POST_CRAWL_STATUSES:
             raise CliError(f"fetch {fetch_id} is still crawling (status {fetch.status})")
-        if fetch.status == "failed" and not (fetch.error_message or "").startswith(
-            ("post-crawl step", "cancelled during the post-crawl step")
+        if fetch.is_active and db.crawler_is_alive(fetch):
+            raise CliError(
+                f"fetch {fetch_id} is in its post-crawl step: its crawl (process {fetch.crawler_pid}) is parsing its "
+                "pages right now; wait for it to end (gapspider fetch-show)"
+            )
+        details = fetch.error_details if isinstance(fetch.error_details, dict) else {}
+        if fetch.status == "failed" and details.get("cancelled_by"):
+            raise CliError(f"fetch {fetch_id} was cancelled; a cancelled fetch stays cancelled: start a new fetch")
+        if fetch.status == "failed" and not (
+            (fetch.error_message or "").startswith(("post-crawl step", "cancelled during the post-crawl step"))
+            # killed (kill -9, out of memory) once its crawl had finished: every page is saved
+            or (fetch.error_message == db.CRAWLER_GONE and details.get("status_when_stopped") in POST_CRAWL_STATUSES)
         ):
             raise CliError(
                 f"fetch {fetch_id} ended before its crawl finished ({fetch.error_message}); "

@@ -78,3 +78,84 @@ def test_fetch_create_makes_one_pending_fetch_for_a_crawl_started_later(env, cap
         assert fetch.status == "pending" and f"scrapy crawl gap -a fetch={fetch.id}" in out
     assert cli.main(["fetch-create", "Later"]) == 2
     assert f"a fetch is already running for group 'Later' (fetch {fetch.id}, status pending)" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- postprocess after a crawl ended abruptly
+
+from tests.test_postprocess import crawled, load  # noqa: E402,F401  (the fetch with saved pages)
+
+
+def _dead_pid() -> int:
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    return gone.pid
+
+
+@pytest.mark.parametrize("stage", ["parsing_product_pages", "generating_output"])
+def test_postprocess_finishes_a_fetch_whose_crawl_was_killed_during_the_post_crawl_step(crawled, capsys, stage):
+    """kill -9 (out of memory) while the pages were parsed: the crawl had finished, its pages are all saved. The CLI
+    first fails the fetch "crawler stopped unexpectedly", and the redo must then finish it, not call its pages
+    incomplete."""
+    import socket
+
+    from gapspider import db
+
+    with db.session_scope(crawled["url"]) as session:
+        db.set_fetch(session, crawled["fetch_id"], status=stage, crawler_host=socket.gethostname(),
+                     crawler_pid=_dead_pid())
+    assert cli.main(["postprocess", str(crawled["fetch_id"]), "--workers", "1"]) == 0, capsys.readouterr().err
+    fetch = load(crawled["url"], crawled["fetch_id"])
+    assert fetch.status == "succeeded" and fetch.output_path
+
+
+def test_postprocess_refuses_a_fetch_whose_crawl_was_killed_before_its_pages_were_all_saved(crawled, capsys):
+    import socket
+
+    from gapspider import db
+
+    with db.session_scope(crawled["url"]) as session:
+        db.set_fetch(session, crawled["fetch_id"], status="fetching_product_image", crawler_host=socket.gethostname(),
+                     crawler_pid=_dead_pid())
+    assert cli.main(["postprocess", str(crawled["fetch_id"]), "--workers", "1"]) == 2
+    assert "ended before its crawl finished (crawler stopped unexpectedly)" in capsys.readouterr().err
+    assert load(crawled["url"], crawled["fetch_id"]).status == "failed"
+
+
+def test_postprocess_refuses_a_fetch_cancelled_in_the_dashboard_saying_so(crawled, capsys):
+    """Cancel is final, also when it came during the post-crawl step (pages all saved)."""
+    from gapspider import db
+
+    with db.session_scope(crawled["url"]) as session:
+        db.set_fetch(session, crawled["fetch_id"], status="parsing_product_pages")
+        db.fail_fetch(session, crawled["fetch_id"], "cancelled", {"cancelled_by": "dashboard"})
+    assert cli.main(["postprocess", str(crawled["fetch_id"]), "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert f"fetch {crawled['fetch_id']} was cancelled" in err and "start a new fetch" in err
+    assert "incomplete" not in err
+    fetch = load(crawled["url"], crawled["fetch_id"])
+    assert (fetch.status, fetch.error_message) == ("failed", "cancelled")
+
+
+def test_postprocess_refuses_a_fetch_whose_live_crawl_is_in_its_post_crawl_step(crawled, capsys):
+    """The crawl is parsing right now: a second parse of the same pages beside it would race it for the counters and
+    the SQL file."""
+    import socket
+    import subprocess
+    import sys
+
+    from gapspider import db
+
+    crawl = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()", "crawl", "gap"],
+                             stdin=subprocess.PIPE)
+    try:
+        with db.session_scope(crawled["url"]) as session:
+            db.set_fetch(session, crawled["fetch_id"], status="parsing_product_pages",
+                         crawler_host=socket.gethostname(), crawler_pid=crawl.pid)
+        assert cli.main(["postprocess", str(crawled["fetch_id"]), "--workers", "1"]) == 2
+        assert f"its crawl (process {crawl.pid}) is parsing its pages right now" in capsys.readouterr().err
+        fetch = load(crawled["url"], crawled["fetch_id"])
+        assert (fetch.status, fetch.crawler_pid, fetch.parsed_products) == ("parsing_product_pages", crawl.pid, 0)
+    finally:
+        crawl.communicate(b"")
