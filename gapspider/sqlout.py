@@ -62,7 +62,8 @@ invalid keys, or no parsed data at all, fall back to the listing facts of `Produ
 - images -> the downloaded files (`image_paths`), else the page's image URLs, else one listing image per view
   (`listing.select_image_paths`). A downloaded file's source URL is the URL it was fetched from (`image_urls`,
   same order as `image_paths`); for rows older than that column it is found from its file name among the
-  listing's images; entries {url, path} are taken as they are.
+  listing's images (the entry's `path`, which is what was fetched; its absoluteUrl only when it names the same
+  file); entries {url, path} are taken as they are.
 Invalid values become NULL rather than failing the file; duplicate keys (a colour listed twice in one fetch, a
 variant listed twice) keep the first.
 
@@ -525,27 +526,37 @@ def _local_path(value: Any, fetch: FetchInfo) -> Optional[str]:
 def _listing_image_urls(api_images: Any) -> dict[str, str]:
     """Saved file name -> source URL of the listing's images (the images pipeline names a file
     `NN-{safe_filename(url)}` and stores only its path, so the name leads back to the listing entry)."""
-    from w3lib.url import safe_url_string
-
-    from gapspider.listing import safe_filename
-
-    urls: dict[str, str] = {}
+    by_path: dict[str, str] = {}
+    by_absolute: dict[str, str] = {}
     for image in _list(api_images):
         if not isinstance(image, Mapping):
             continue
         path = _text(image.get("path"))
         if not path:
             continue
-        url = _text(image.get("absoluteUrl")) or path
-        for candidate in (path, url):
+        absolute = _text(image.get("absoluteUrl"))
+        try:
             # The file is named after the URL as requested, which Scrapy percent-escapes (spaces, non-ASCII).
-            try:
-                names = {safe_filename(candidate.split("?", 1)[0]), safe_filename(safe_url_string(candidate).split("?", 1)[0])}
-            except Exception:  # a malformed entry must not fail the file
-                continue
-            for name in sorted(names):
-                urls.setdefault(name, url)
-    return urls
+            path_names = _file_names(path)
+            absolute_names = _file_names(absolute) if absolute else set()
+        except Exception:  # a malformed entry must not fail the file
+            continue
+        # The spider fetches `path`; absoluteUrl is often another file (Gap's dynamic photo): it is the source
+        # only when it names the same file.
+        source = absolute if absolute and path_names & absolute_names else path
+        for name in sorted(path_names):
+            by_path.setdefault(name, source)
+        for name in sorted(absolute_names):
+            by_absolute.setdefault(name, absolute)
+    return {**by_absolute, **by_path}
+
+
+def _file_names(url: str) -> set[str]:
+    from w3lib.url import safe_url_string
+
+    from gapspider.listing import safe_filename
+
+    return {safe_filename(url.split("?", 1)[0]), safe_filename(safe_url_string(url).split("?", 1)[0])}
 
 
 def _images(record: Mapping[str, Any], parsed: Mapping[str, Any], fetch: FetchInfo) -> list[tuple[Any, Any]]:

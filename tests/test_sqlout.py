@@ -787,3 +787,29 @@ def test_a_downloaded_image_keeps_the_url_it_was_fetched_from():
     assert product_rows(record, fetch).children["images"] == [
         {"cc_id": "1", "position": 0, "url": "https://www.gap.com/webcontent/a.jpg", "local_path": "1/images/01-a.jpg"},
     ]
+
+
+def test_an_image_of_a_row_older_than_image_urls_is_not_given_the_url_of_another_file():
+    """Rows written before image_urls (a database upgraded from migration 0001): the file was fetched from the
+    listing's `path`; the entry's absoluteUrl is Gap's dynamic photo, another file (a real listing's entry below).
+    The file must not be paired with it."""
+    fetch = FetchInfo(fetch_id=1, pages_group_id=4, folder_timestamp=TS_A)
+    record = {
+        "cc_id": "796255962", "style_id": "796255",
+        "product_page_url": "https://www.gap.com/browse/product.do?pid=796255962&vid=1&cid=5225",
+        "api_image_paths": [
+            {"type": "VLI", "path": "/webcontent/0062/670/768/cn62670768.jpg", "position": 1,
+             "absoluteUrl": "https://content.gapinc.com/b/0062/670/789/cn62670789.png?width=520"},
+            {"type": "Z", "path": "/webcontent/0061/814/824/cn61814824.jpg",
+             "absoluteUrl": "https://www.gap.com/webcontent/0061/814/824/cn61814824.jpg"},
+        ],
+        "image_paths": [f"4/{TS_A}/796255962/images/01-cn62670768.jpg",
+                        f"4/{TS_A}/796255962/images/02-cn61814824.jpg"],
+        "image_urls": None,
+    }
+    assert product_rows(record, fetch).children["images"] == [
+        {"cc_id": "796255962", "position": 0, "url": "/webcontent/0062/670/768/cn62670768.jpg",
+         "local_path": "796255962/images/01-cn62670768.jpg"},
+        {"cc_id": "796255962", "position": 1, "url": "https://www.gap.com/webcontent/0061/814/824/cn61814824.jpg",
+         "local_path": "796255962/images/02-cn61814824.jpg"},
+    ]
