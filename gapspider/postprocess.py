@@ -198,7 +198,11 @@ def run_postprocess(
         folder.mkdir(parents=True, exist_ok=True)
         with db.session_scope() as session:
             counts = write_sql_output(session, fetch_id, path)
-        _advance(fetch_id, status=SUCCEEDED, current_step="Done", completed_at=utcnow(), output_path=str(path))
+        try:
+            _advance(fetch_id, status=SUCCEEDED, current_step="Done", completed_at=utcnow(), output_path=str(path))
+        except FetchNotActive:
+            path.unlink(missing_ok=True)  # cancelled while it was written: no loadable file of a cancelled fetch
+            raise
         logger.info("Fetch %s succeeded: %s (%s)", fetch_id, path, counts)
     except FetchNotActive as exc:
         logger.warning("post-crawl step of fetch %s stopped: %s", fetch_id, exc)

@@ -153,3 +153,28 @@ def test_a_redo_running_beside_other_commands_is_not_taken_for_a_dead_crawl(craw
         writer.join(timeout=10)
     assert redo.returncode == 0, output
     assert load(crawled["url"], crawled["fetch_id"]).status == SUCCEEDED
+
+
+def test_a_fetch_cancelled_while_its_sql_file_is_written_leaves_no_sql_file(crawled):
+    """Dashboard Cancel lands while the SQL file is being written: the fetch ends cancelled, and no loadable
+    gap_data_*.sql of a cancelled fetch is left in its folder."""
+    sql = crawled["folder"] / output_file_name(crawled["folder"].name)
+    partial = sql.with_name(f".{sql.name}.part")
+    os.mkfifo(partial)  # the writer blocks on it until the test reads
+    import fcntl
+
+    def read_and_cancel() -> None:
+        with open(partial, "rb") as reader:
+            fcntl.fcntl(reader.fileno(), 1031, 4096)  # F_SETPIPE_SZ: the writer waits after its first 4 KB
+            reader.read(1)
+            with db.session_scope(crawled["url"]) as session:
+                db.fail_fetch(session, crawled["fetch_id"], "cancelled", {"cancelled_by": "dashboard"})
+            reader.read()
+
+    canceller = threading.Thread(target=read_and_cancel, daemon=True)
+    canceller.start()
+    run_postprocess(crawled["fetch_id"], workers=1)
+    canceller.join(timeout=60)
+    fetch = load(crawled["url"], crawled["fetch_id"])
+    assert (fetch.status, fetch.error_message, fetch.output_path) == (FAILED, "cancelled", None)
+    assert not sql.exists() and not partial.exists()
