@@ -1108,3 +1108,42 @@ def test_pool_missing_and_unreadable_files_give_failed_results(tmp_path):
 def test_pool_reads_bytes_so_the_charset_applies(tmp_path):
     results = dict(parse_saved_pages([("w", str(PAGES / "11_windows1252.html"), None)], workers=2))
     assert results["w"]["title"] == "Gap Logo Fleece Hoodie™"
+
+
+def test_pool_workers_do_not_outlive_a_killed_owner(tmp_path):
+    """kill -9 (out of memory) of the crawl or `gapspider postprocess` while its pool parses: the workers must
+    not stay behind forever (they held their own queue's pipe open and never noticed)."""
+    import os
+    import signal
+
+    from dashboard.testing import wait_for
+
+    fifo = tmp_path / "stuck.html"
+    os.mkfifo(fifo)
+    owner = subprocess.Popen([sys.executable, "-c", (
+        "import sys\n"
+        "from gapspider.parsing.pool import parse_saved_pages\n"
+        "for _ in parse_saved_pages([(1, sys.argv[1], None), (2, sys.argv[1], None)], workers=2, chunksize=1):\n"
+        "    pass\n"
+    ), str(fifo)])
+    writer = os.open(fifo, os.O_WRONLY)  # a worker has opened the page and waits for its bytes
+
+    def readers() -> list[int]:
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if any(os.readlink(f"/proc/{pid}/fd/{fd}") == str(fifo) for fd in os.listdir(f"/proc/{pid}/fd")):
+                    found.append(int(pid))
+            except OSError:
+                continue
+        return [pid for pid in found if pid != os.getpid()]
+
+    try:
+        workers = wait_for(readers, timeout=60, what="a worker reading the page")
+        os.kill(owner.pid, signal.SIGKILL)
+        owner.wait()
+        wait_for(lambda: not readers(), timeout=60, what=f"the workers {workers} to end after their owner was killed")
+    finally:
+        os.close(writer)
+        for pid in readers():
+            os.kill(pid, signal.SIGKILL)

@@ -50,6 +50,28 @@ def parse_chunk(jobs: list) -> list:
     return [parse_file(*job) for job in jobs]
 
 
+def watch_owner(owner_pid: int, period: float = 1.0) -> None:
+    """Worker initializer: end this worker when the process that owns the pool is gone (kill -9, out of memory).
+
+    A forkserver worker is not the owner's child and keeps its own queue's pipe open, so it never sees the owner go:
+    without this it would wait for work forever.
+    """
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            time.sleep(period)
+            try:
+                os.kill(owner_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="gapspider-owner-watch", daemon=True).start()
+
+
 def _normalise(job):
     try:
         key, path, listing = job
@@ -93,7 +115,9 @@ class _PoolRun:
         self.pool = None
 
     def _start(self):
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self.ctx)
+        self.pool = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=self.ctx, initializer=watch_owner, initargs=(os.getpid(),)
+        )
 
     def _stop(self):
         if self.pool is not None:
