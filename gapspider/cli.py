@@ -190,7 +190,9 @@ def cmd_postprocess(args) -> None:
     except PostprocessRefused as exc:
         raise CliError(str(exc)) from None
     with db.session_scope() as session:
-        print_summary(session.get(GapDataFetch, fetch_id))
+        fetch = session.get(GapDataFetch, fetch_id)
+        print_summary(fetch)
+        return 0 if fetch.status == "succeeded" else 1  # e.g. cancelled while it ran
 
 
 def cmd_db_upgrade(args) -> None:
@@ -238,14 +240,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         with db.session_scope() as session:
             for fetch_id in db.fail_dead_crawls(session, checked_by="gapspider cli"):
                 print(f"gapspider: fetch {fetch_id} was active but its crawl process is gone: marked failed", file=sys.stderr)
-        args.func(args)
+        status = args.func(args)
     except (CliError, GroupError, InvalidGapUrl) as exc:
         print(f"gapspider: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `gapspider fetches | head -1`: the reader has gone, which is fine
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

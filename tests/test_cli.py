@@ -159,3 +159,38 @@ def test_postprocess_refuses_a_fetch_whose_live_crawl_is_in_its_post_crawl_step(
         assert (fetch.status, fetch.crawler_pid, fetch.parsed_products) == ("parsing_product_pages", crawl.pid, 0)
     finally:
         crawl.communicate(b"")
+
+
+def test_postprocess_exits_1_when_the_redo_is_cancelled_while_it_runs(crawled):
+    """Dashboard Cancel during a `gapspider postprocess` redo: the fetch stays cancelled, and the command's exit
+    status says it did not succeed (a script would otherwise go on to load the SQL file)."""
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    from dashboard.testing import wait_for
+    from gapspider import db
+
+    with db.session_scope(crawled["url"]) as session:
+        db.set_fetch(session, crawled["fetch_id"], status="succeeded")
+    page = crawled["folder"] / "796255962.html"
+    html = page.read_bytes()
+    page.unlink()
+    os.mkfifo(page)  # the redo's parser waits on this page until the test has cancelled
+    redo = subprocess.Popen([sys.executable, "-m", "gapspider.cli", "postprocess", str(crawled["fetch_id"]),
+                             "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: load(crawled["url"], crawled["fetch_id"]).status == "parsing_product_pages",
+                 timeout=60, what="the redo to start parsing")
+        with db.session_scope(crawled["url"]) as session:
+            assert db.fail_fetch(session, crawled["fetch_id"], "cancelled", {"cancelled_by": "dashboard"})
+    finally:
+        writer = threading.Thread(target=page.write_bytes, args=(html,), daemon=True)
+        writer.start()
+        output = redo.communicate(timeout=120)[0]
+        writer.join(timeout=10)
+    assert redo.returncode == 1, output
+    assert "cancelled" in output
+    fetch = load(crawled["url"], crawled["fetch_id"])
+    assert (fetch.status, fetch.error_message) == ("failed", "cancelled")
