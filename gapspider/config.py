@@ -24,9 +24,21 @@ def output_root() -> Path:
 
 def database_url() -> str:
     """`DATABASE_URL`, or a SQLite file under the output root so the demo needs no server."""
-    url = os.environ.get("DATABASE_URL")
+    url = os.environ.get("DATABASE_URL", "").strip()
     if url:
-        return url
+        return normalise_database_url(url)
     root = output_root()
     root.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{root / 'gapspider.db'}"
+
+
+def normalise_database_url(url: str) -> str:
+    """A PostgreSQL URL without a driver gets the driver gapspider ships (psycopg2).
+
+    SQLAlchemy 2.1 reads `postgresql://` as psycopg 3, which is not installed, and refuses the `postgres://`
+    scheme that hosting services hand out; both are the usual way to write a PostgreSQL URL.
+    """
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() in ("postgresql", "postgres"):
+        return f"postgresql+psycopg2://{rest}"
+    return url

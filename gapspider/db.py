@@ -53,7 +53,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def get_engine(url: str | None = None) -> Engine:
     """One engine per URL and process (SQLite gets foreign keys, WAL and a busy timeout)."""
-    url = url or config.database_url()
+    url = config.normalise_database_url(url) if url else config.database_url()
     with _engines_lock:
         engine = _engines.get(url)
         if engine is None:

@@ -141,3 +141,27 @@ def test_the_migrations_build_exactly_the_models(db_url):
     with db.get_engine(db_url).connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
+
+
+def test_postgresql_urls_without_a_driver_use_psycopg2(monkeypatch):
+    """`postgresql://` (SQLAlchemy 2.1 reads it as psycopg 3, not installed) and `postgres://` work as DATABASE_URL."""
+    from gapspider import config
+    from tests.conftest import create_pg_database, drop_pg_database
+
+    assert config.normalise_database_url("postgresql://u@h:5432/d") == "postgresql+psycopg2://u@h:5432/d"
+    assert config.normalise_database_url("postgres://u:p@h/d") == "postgresql+psycopg2://u:p@h/d"
+    assert config.normalise_database_url("postgresql+psycopg2://u@h/d") == "postgresql+psycopg2://u@h/d"
+    assert config.normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"
+
+    url = create_pg_database()
+    try:
+        plain = "postgresql://" + url.split("://", 1)[1]
+        monkeypatch.setenv("DATABASE_URL", plain)
+        assert config.database_url() == url
+        db.upgrade_database()
+        with db.session_scope() as session:
+            create_group(session, "Plain URL")
+        with db.session_scope(plain) as session:  # an explicit URL is normalised too
+            assert session.scalar(select(PagesGroup.title)) == "Plain URL"
+    finally:
+        drop_pg_database(url)
