@@ -64,7 +64,9 @@ def fetch_summary(fetch: GapDataFetch) -> list[tuple[str, str]]:
         ("fetch", f"{fetch.id} (group {fetch.pages_group_id}, folder {fetch.folder_timestamp})"),
         ("status", fetch.status + (f" - {fetch.error_message}" if fetch.error_message else "")),
         ("listing pages", f"{fetch.processed_pages} of {fetch.total_pages}"),
-        ("products", f"{fetch.processed_products} of {fetch.total_products} pages fetched, {fetch.failed_products} failed, {fetch.parsed_products} parsed"),
+        # processed_products counts the pages tried, failed ones included (like processed_images)
+        ("products", f"{fetch.processed_products - fetch.failed_products} of {fetch.total_products} pages fetched, "
+                     f"{fetch.failed_products} failed, {fetch.parsed_products} parsed"),
         ("images", f"{fetch.processed_images - fetch.failed_images} of {fetch.total_images} saved, {fetch.failed_images} failed"),
         ("output", fetch.output_path or "-"),
         ("started", _fmt_time(fetch.started_at)),

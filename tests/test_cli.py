@@ -194,3 +194,18 @@ def test_postprocess_exits_1_when_the_redo_is_cancelled_while_it_runs(crawled):
     assert "cancelled" in output
     fetch = load(crawled["url"], crawled["fetch_id"])
     assert (fetch.status, fetch.error_message) == ("failed", "cancelled")
+
+
+def test_the_summary_counts_failed_product_pages_apart_from_the_fetched_ones(env):
+    """53 pages tried, 1 of them a 404: '52 of 53 pages fetched, 1 failed', as the images line already does."""
+    from gapspider import db
+    from gapspider.groups import create_group
+
+    with db.session_scope(env) as session:
+        fetch = db.create_fetch(session, create_group(session, "Summary").id)
+        db.set_fetch(session, fetch.id, total_products=53, processed_products=53, failed_products=1,
+                     parsed_products=52, total_images=383, processed_images=383, failed_images=2)
+        fetch = session.get(fetch.__class__, fetch.id)
+        summary = dict(cli.fetch_summary(fetch))
+    assert summary["products"] == "52 of 53 pages fetched, 1 failed, 52 parsed"
+    assert summary["images"] == "381 of 383 saved, 2 failed"
