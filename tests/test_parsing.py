@@ -668,6 +668,25 @@ def test_33_paired_sizes_in_offer_names():
     )
 
 
+def test_34_jsonld_offers_by_size_only_on_a_page_with_fits():
+    """JSON-LD offers name a size but no fit ("S", "M", "L") while the page offers Regular and Tall in a
+    `<select>`: the variants are the page's sizes x fits (no SKU: an offer cannot be told to be Regular or Tall),
+    not a mix of size x fit rows without SKU and fit-less offer rows. `@graph`, an AggregateOffer, prices "$1,299.00"."""
+    ok = [True, True, False, False, True, True]
+    assert parse("34_jsonld_size_offers_with_fit_select.html") == expected(
+        cc_id="599000002", title="Leather Car Coat", color={"name": "Cognac", "cc_id": "599000002"},
+        sizes=opts("S", True, "M", False, "L", True), fits=opts("Regular", True, "Tall", True),
+        dimensions=["size", "fit"],
+        variants=[variant(s, f, a, None, "1299.00")
+                  for (s, f), a in zip([(s, f) for s in ("S", "M", "L") for f in ("Regular", "Tall")], ok)],
+        price={"current": "1299.00", "regular": "1299.00", "currency": "USD", "percent_off": None},
+        discounts=[{"text": "This item is excluded from promotions", "percent": None, "applies": None,
+                    "excluded": True}],
+        excluded_from_promotions=True, available=True, sources=["jsonld", "markup"],
+        warnings=["variants: the variant rows give sizes but no fit; rows are the page's sizes x fits, without SKU"],
+    )
+
+
 def test_paired_sizes_in_offer_names_without_a_size_selector():
     """The same offers on a page whose markup shows no sizes: still "S/M" and "L/XL"."""
     html = page("33_paired_sizes_in_offer_names.html").decode().split("<body>")[0] + "<body></body></html>"

@@ -220,7 +220,7 @@ def _parse(html, cc_id, listing) -> dict:
     if not variants:
         variants = cross_variants(sizes, fits, lengths)
     else:
-        variants = complete_variants(variants, sizes, fits, lengths)
+        variants = complete_variants(variants, sizes, fits, lengths, warnings)
     if not fits and not lengths and any(v.get("fit") for v in variants):
         fits = _options_from(variants, "fit")
     if not lengths and any(v.get("length") for v in variants):

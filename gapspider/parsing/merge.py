@@ -182,13 +182,28 @@ def merge_variants(sources, sizes, fits, lengths, warnings) -> tuple[list[dict],
     return [], None
 
 
-def complete_variants(variants: list[dict], sizes, fits, lengths) -> list[dict]:
+def complete_variants(variants: list[dict], sizes, fits, lengths, warnings: list[str] | None = None) -> list[dict]:
     """Options the variant source does not mention at all (a size or a fit shown by another source only) get
     their cross-product rows, in page order; a missing combination of two options the source does list is left
-    as the source says (it does not exist, or is not sold)."""
+    as the source says (it does not exist, or is not sold).
+
+    A source whose rows name sizes only, on a page that shows a second dimension (offers per size of a page with
+    fits), cannot say which fit a row is: the rows become the cross product of the page's options, each with the
+    price its size's rows agree on and no SKU."""
     if not variants or not sizes:
         return variants
     second, dim = (fits, "fit") if fits else (lengths, "length") if lengths else ([], None)
+    if dim and not any(v.get(dim) for v in variants):
+        out = cross_variants(sizes, fits, lengths)
+        for row in out:
+            key = row["size"].casefold()
+            prices = {v.get("price") for v in variants if (v.get("size") or "").casefold() == key}
+            if len(prices) == 1:
+                row["price"] = prices.pop()
+        if warnings is not None:
+            warnings.append(f"variants: the variant rows give sizes but no {dim}; rows are the page's sizes x "
+                            f"{dim}s, without SKU")
+        return out
     listed_sizes = {(v.get("size") or "").casefold() for v in variants}
     listed_second = {(v.get(dim) or "").casefold() for v in variants} if dim else set()
     if all(s["label"].casefold() in listed_sizes for s in sizes) and all(
