@@ -687,6 +687,71 @@ def test_34_jsonld_offers_by_size_only_on_a_page_with_fits():
     )
 
 
+def test_35_flight_selected_customer_choice_id():
+    """Flight state naming the page's colour `selectedCustomerChoiceId` (no `ccId`), split over three pushes with
+    `\\u0026` / `\\u2122` escapes: the page's ccId and colour come from it (they were null)."""
+    assert parse("35_flight_selected_customer_choice.html") == expected(
+        cc_id="744020032", style_id="744020", title="CloudLight™ Joggers & More",
+        color={"name": "Moonless Night", "cc_id": "744020032"},
+        colors=[{"name": "Moonless Night", "cc_id": "744020032", "available": True},
+                {"name": "Café Brown", "cc_id": "744020042", "available": False}],
+        sizes=opts("XS", True, "S", False, "M", True, "L", True), dimensions=["size"],
+        variants=[variant("XS", None, True, "7440200320001", "34.99"),
+                  variant("S", None, False, "7440200320002", "34.99"),
+                  variant("M", None, True, "7440200320003", "34.99"),
+                  variant("L", None, True, "7440200320004", "34.99")],
+        price={"current": "34.99", "regular": "49.95", "currency": "USD", "percent_off": 30},
+        available=True, details={"Fabric & care": ["88% polyester, 12% spandex", "Machine wash"]},
+        sources=["flight", "markup"],
+    )
+
+
+def test_36_rich_text_in_state_bullets_and_jsonld_description():
+    """Detail bullets of the flight state holding HTML (`40% <b>recycled</b>`, `wash.<br>Tumble`) and a JSON-LD
+    description that is escaped HTML (`&lt;p&gt;... &amp;amp; ...`): text as shown, tags dropped, the HTML's
+    own entities decoded; a `<` that is no tag ("Sizes <5 ft") stays."""
+    assert parse("36_rich_text_in_state_and_jsonld.html") == expected(
+        cc_id="733105002", style_id="733105", title="Ultrasoft Joggers",
+        color={"name": None, "cc_id": "733105002"},
+        sizes=opts("S", True, "M", True), dimensions=["size"],
+        variants=[variant("S", None, True, "7331050020001", "39.99"),
+                  variant("M", None, True, "7331050020002", "39.99")],
+        price={"current": "39.99", "regular": "39.99", "currency": "USD", "percent_off": None},
+        available=True,
+        details={"Fabric & care": ["60% cotton, 40% recycled polyester", "Machine wash. Tumble dry low."],
+                 "Fit & sizing": ["Relaxed fit", "Sizes <5 ft: see Petite"]},
+        description="Our softest joggers & more. Elastic waist",
+        sources=["jsonld", "flight", "markup"],
+    )
+
+
+def test_37_jsonld_cdata_behind_js_comments():
+    """`//<![CDATA[ ... //]]>` around the JSON-LD (and a raw newline in a string): the block was ignored as not
+    JSON, leaving a failed page."""
+    assert parse("37_jsonld_cdata_behind_js_comments.html") == expected(
+        cc_id="640000002", title="Waffle Henley", color={"name": None, "cc_id": "640000002"},
+        sizes=opts("S", True, "M", False), dimensions=["size"],
+        variants=[variant("S", None, True, "1", "24.99"), variant("M", None, False, "2", "24.99")],
+        price={"current": "24.99", "regular": "24.99", "currency": "USD", "percent_off": None},
+        available=True, description="Soft waffle knit. Easy fit.", sources=["jsonld"],
+        warnings=["jsonld: block 2: repaired trailing commas (Expecting property name enclosed in double quotes: "
+                  "line 1 column 87 (char 86))"],
+    )
+
+
+def test_38_jsonld_currency_in_price_specification():
+    """Offers whose price and `priceCurrency` are only in `priceSpecification`: the currency is CAD (it was
+    null, "the page does not say which currency")."""
+    assert parse("38_jsonld_price_specification_currency.html") == expected(
+        cc_id="744880002", title="Quilted Puffer Vest", color={"name": None, "cc_id": "744880002"},
+        sizes=opts("S", True, "M", False), dimensions=["size"],
+        variants=[variant("S", None, True, "7448800020001", "59.99"),
+                  variant("M", None, False, "7448800020002", "59.99")],
+        price={"current": "59.99", "regular": "89.99", "currency": "CAD", "percent_off": 33},
+        available=True, sources=["jsonld", "markup"],
+    )
+
+
 def test_paired_sizes_in_offer_names_without_a_size_selector():
     """The same offers on a page whose markup shows no sizes: still "S/M" and "L/XL"."""
     html = page("33_paired_sizes_in_offer_names.html").decode().split("<body>")[0] + "<body></body></html>"

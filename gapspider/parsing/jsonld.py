@@ -10,10 +10,12 @@ from .facts import add_option, add_unique, new_facts
 from .values import (
     amount, availability, clean, currency_code, id_text, is_fit_label, is_length_label, is_size_label,
     looks_like_cc_id,
-    looks_like_style_id, pid_of, query_param, unescape,
+    looks_like_style_id, pid_of, plain_text, query_param, unescape,
 )
 
-_COMMENT_WRAP = re.compile(r"^\s*(?:<!--|<!\[CDATA\[)|(?:-->|\]\]>)\s*$")
+# "<!-- ... -->", "<![CDATA[ ... ]]>", also behind JS comments ("//<![CDATA[ ... //]]>", "/*<![CDATA[*/ ... /*]]>*/")
+_COMMENT_WRAP = re.compile(r"^\s*(?://\s*|/\*\s*)?(?:<!--|<!\[CDATA\[)(?:\s*\*/)?"
+                           r"|(?://\s*|/\*\s*)?(?:-->|\]\]>)(?:\s*\*/)?\s*$")
 _SEGMENT_SPLIT = re.compile(r"\s+[-–—|/]\s+|\s*[,/|]\s*|\s+-\s*")
 _SIZE_PREFIX = re.compile(r"^(?:size|sz)\s*[:#]?\s*", re.I)
 # Shoe and hat sizes with a fraction ("7 1/2", "6 7/8") and paired sizes of socks, hats and gloves ("S/M",
@@ -297,7 +299,7 @@ def extract(doc, *, cc_id: str | None = None, known: dict[str, set[str]] | None 
     known = known or {"sizes": set(), "fits": set(), "lengths": set()}
     title = unescape(product.get("name"))
     facts["title"] = title
-    facts["description"] = unescape(product.get("description"))
+    facts["description"] = plain_text(product.get("description"))
     url = product.get("url") if isinstance(product.get("url"), str) else None
     facts["url"] = clean(url)
 
@@ -339,7 +341,9 @@ def extract(doc, *, cc_id: str | None = None, known: dict[str, set[str]] | None 
     complete = bool(variants_src)
     for offer, options in variants_src:
         current, regular = _offer_price(offer)
-        code = currency_code(offer.get("priceCurrency"))
+        code = currency_code(offer.get("priceCurrency")) or next(
+            (currency_code(spec.get("priceCurrency")) for spec in _as_list(offer.get("priceSpecification"))
+             if isinstance(spec, dict) and currency_code(spec.get("priceCurrency"))), None)
         if code:
             currencies.add(code)
         if current:

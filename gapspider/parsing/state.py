@@ -17,7 +17,7 @@ import re
 from .facts import add_option, add_unique, new_facts
 from .values import (
     all_fit_labels, amount, availability, clean, currency_code, id_text, is_fit_label, is_length_label,
-    looks_like_cc_id, percent_number, unescape,
+    looks_like_cc_id, percent_number, plain_text, unescape,
 )
 
 MAX_NODES = 200_000
@@ -25,6 +25,7 @@ MAX_NODES = 200_000
 TITLE_KEYS = ("productname", "name", "title", "stylename", "producttitle", "displayname")
 STYLE_KEYS = ("styleid", "style_id", "productstyleid", "stylenumber", "productgroupid", "parentproductid")
 CC_KEYS = ("ccid", "cc_id", "selectedccid", "currentccid", "businesscatalogitemid", "customerchoiceid", "pid",
+           "selectedcustomerchoiceid", "selectedbusinesscatalogitemid", "currentcustomerchoiceid",
            "selectedpid")
 SELECTED_COLOR_KEYS = ("selectedcolor", "selectedcolour", "selectedcc", "currentcolor", "selectedstylecolor",
                        "selectedcustomerchoice", "activecolor", "selectedswatch", "customerchoice", "color", "colour")
@@ -546,7 +547,7 @@ def _message_texts(value, trees: Trees) -> list[str]:
     value = trees.deref(value)
     out: list[str] = []
     if isinstance(value, str):
-        add_unique(out, unescape(value))
+        add_unique(out, plain_text(value))
     elif isinstance(value, dict):
         text = pick(value, MESSAGE_TEXT_KEYS, trees, kind=str)
         if text is None:
@@ -580,15 +581,15 @@ def _bullets(value, trees: Trees) -> list[str]:
     value = trees.deref(value)
     out: list[str] = []
     if isinstance(value, str):
-        add_unique(out, unescape(value))
+        add_unique(out, plain_text(value))
     elif isinstance(value, list):
         for item in value[:200]:
             item = trees.deref(item)
             if isinstance(item, dict):
                 text = pick(item, ("text", "value", "content", "name", "label", "title", "bullet"), trees, kind=str)
-                add_unique(out, unescape(text))
+                add_unique(out, plain_text(text))
             elif isinstance(item, (str, int, float)) and not isinstance(item, bool):
-                add_unique(out, unescape(item))
+                add_unique(out, plain_text(item))
     return out
 
 
@@ -740,7 +741,7 @@ def interpret(trees: Trees, *, cc_id: str | None = None) -> dict:
         if state is not None:
             break
     facts["available"] = state
-    facts["description"] = unescape(pick(product, DESCRIPTION_KEYS, trees, kind=str))
+    facts["description"] = plain_text(pick(product, DESCRIPTION_KEYS, trees, kind=str))
     url = pick(product, URL_KEYS, trees, kind=str)
     facts["url"] = clean(url) if isinstance(url, str) and "/" in url else None
     return facts

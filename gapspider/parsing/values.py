@@ -27,6 +27,22 @@ def unescape(value) -> str | None:
     return text
 
 
+_INLINE_TAGS = "b|i|u|em|strong|span|a|sup|sub|small|font|mark"
+_BLOCK_TAGS = "br|p|div|ul|ol|li|h[1-6]|hr|table|tr|td|th|dl|dt|dd|section"
+_HTML_TAG = re.compile(r"<(/?)(" + _INLINE_TAGS + "|" + _BLOCK_TAGS + r")\b(?:\s[^<>]*)?/?>", re.I)
+_INLINE = re.compile(r"^(?:" + _INLINE_TAGS + ")$", re.I)
+
+
+def plain_text(value) -> str | None:
+    """Text of a structured-data string as shown: entities decoded, HTML markup of rich-text values dropped
+    (`"Made with <b>love</b>"`, `"Soft.<br>Stretchy."`); other `<` text (`"Sizes <5"`) stays."""
+    text = unescape(value)
+    if text and "<" in text and _HTML_TAG.search(text):
+        # the value was HTML: what its markup escaped (`&amp;` in `<p>Warm &amp; light</p>`) is text now
+        text = unescape(_HTML_TAG.sub(lambda m: "" if _INLINE.match(m.group(2)) else " ", text))
+    return text
+
+
 def fold(value) -> str:
     """A comparison key: whitespace collapsed, case folded, a few look-alike characters unified."""
     text = clean(value) or ""
