@@ -752,6 +752,31 @@ def test_38_jsonld_currency_in_price_specification():
     )
 
 
+def test_39_price_range_is_not_a_markdown():
+    """"$29.99 - $34.99" (the price varies by size) in the current-price span: current is the low end; the high
+    end is not a regular price (it was: regular 34.99, 14% off)."""
+    assert parse("39_price_range.html") == expected(
+        cc_id="755120002", title="Stretch Denim Shorts",
+        url="https://www.gapfactory.com/browse/product.do?pid=755120002",
+        color={"name": None, "cc_id": "755120002"},
+        sizes=opts("12", True, "20W", True), dimensions=["size"],
+        variants=[variant("12"), variant("20W")],
+        price={"current": "29.99", "regular": "29.99", "currency": "USD", "percent_off": None},
+        available=True, sources=["markup"],
+    )
+
+
+def test_40_canadian_dollar_printed_with_a_space():
+    """"CA $35.99" (a space between CA and $) on a page that says nothing else about Canada: CAD, not USD."""
+    assert parse("40_ca_dollar_with_space.html") == expected(
+        title="Vintage Soft Crewneck Sweatshirt",
+        sizes=opts("S", True, "M", False), dimensions=["size"],
+        variants=[variant("S"), variant("M", available=False)],
+        price={"current": "35.99", "regular": "59.99", "currency": "CAD", "percent_off": 40},
+        available=True, sources=["markup"],
+    )
+
+
 def test_paired_sizes_in_offer_names_without_a_size_selector():
     """The same offers on a page whose markup shows no sizes: still "S/M" and "L/XL"."""
     html = page("33_paired_sizes_in_offer_names.html").decode().split("<body>")[0] + "<body></body></html>"

@@ -20,7 +20,9 @@ from .values import (
 )
 
 _PRICE_TEXT = re.compile(
-    r"(CAD\$|CA\$|C\$|USD\$|US\$|AU\$|A\$|MX\$|€|£|¥|\$)\s?(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:[.,]\d{1,2})?)")
+    r"((?:\b(?:CAD|CA|USD|US|AU|MX)\s?|\b[CA])?\$|€|£|¥)\s?(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:[.,]\d{1,2})?)")
+# "$39.99 - $49.99": one price that varies by size, not a sale price and its regular price
+_PRICE_RANGE_HIGH = re.compile(r"(?<=\d)(\s*(?:-|–|—|to)\s*)" + _PRICE_TEXT.pattern)
 _PERCENT_OFF = re.compile(r"(\d{1,3})\s*%\s*off", re.I)
 _OOS_WORDS = re.compile(r"out[\s-]*of[\s-]*stock|sold[\s-]*out|unavailable|not\s+available", re.I)
 _OOS_TOKENS = ("outofstock", "out-of-stock", "out_of_stock", "unavailable", "soldout", "sold-out", "disabled",
@@ -354,7 +356,7 @@ def _prices_in(container, current_hint: str | None = None) -> tuple[str | None, 
         regular, reg_currency = _amount_of(first_visible(reg_el))
         currency = currency or reg_currency
     if current is None or regular is None:
-        text = visible_text(container) or ""
+        text = _PRICE_RANGE_HIGH.sub(" ", visible_text(container) or "")
         amounts = [(amount(m.group(2)), currency_of(m.group(1))) for m in _PRICE_TEXT.finditer(text)]
         amounts = [a for a in amounts if a[0]]
         if amounts:

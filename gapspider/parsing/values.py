@@ -74,7 +74,8 @@ CURRENCY_SYMBOLS = (
     ("A$", "AUD"), ("MX$", "MXN"), ("€", "EUR"), ("£", "GBP"), ("¥", "JPY"), ("$", "USD"),
 )
 _ISO = re.compile(r"(?<![A-Za-z])(USD|CAD|EUR|GBP|JPY|AUD|MXN)(?![A-Za-z])")
-_SYMBOL = re.compile(r"(CAD\$|CA\$|C\$|USD\$|US\$|AU\$|A\$|MX\$|€|£|¥|\$)")
+# "CA$", also printed with a space ("CA $59.99")
+_SYMBOL = re.compile(r"\b(?:(CAD|CA|USD|US|AU|MX)\s?|(C|A))\$|(€|£|¥|\$)")
 _SYMBOL_CODES = dict(CURRENCY_SYMBOLS)
 
 
@@ -132,7 +133,8 @@ def currency_of(text) -> str | None:
         return None
     match = _SYMBOL.search(text)
     if match:
-        return _SYMBOL_CODES[match.group(1)]
+        prefix = match.group(1) or match.group(2)
+        return _SYMBOL_CODES[prefix + "$" if prefix else match.group(3)]
     match = _ISO.search(text)
     return match.group(1) if match else None
 
