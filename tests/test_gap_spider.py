@@ -392,3 +392,22 @@ def test_a_category_without_products_fails_the_fetch(sqlite_url, replica, tmp_pa
         "the listing found no products on any page ('Nothing here'): check the category URLs (cid, department)"
     )
     assert not any("product.do" in e["path"] for e in replica.log)
+
+
+def test_gap_names_given_for_one_run_set_the_scrapy_settings():
+    """`-s GAP_DOWNLOAD_DELAY=2` and scrapyd's `setting=GAP_DOWNLOAD_DELAY=2` set DOWNLOAD_DELAY (were ignored)."""
+    from scrapy.settings import Settings
+
+    from gapspider.spiders.gap import GapSpider
+
+    settings = Settings({"DOWNLOAD_DELAY": 0.2, "RETRY_TIMES": 3}, priority="project")
+    settings.setdict({"GAP_DOWNLOAD_DELAY": "2", "GAP_RETRY_TIMES": "5", "GAP_USER_AGENT": "ua"}, priority="cmdline")
+    GapSpider.update_settings(settings)
+    assert settings.getfloat("DOWNLOAD_DELAY") == 2.0
+    assert settings.getint("RETRY_TIMES") == 5
+    assert settings.get("USER_AGENT") == "ua"
+
+    settings = Settings({"DOWNLOAD_DELAY": 0.2}, priority="project")
+    settings.set("DOWNLOAD_DELAY", 1.0, priority="cmdline")  # -s DOWNLOAD_DELAY=1 still works
+    GapSpider.update_settings(settings)
+    assert settings.getfloat("DOWNLOAD_DELAY") == 1.0

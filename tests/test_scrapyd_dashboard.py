@@ -145,6 +145,8 @@ def test_cancel_stops_the_crawl_and_the_fetch_ends_cancelled(pg_url, crawl_outpu
     assert fetch.processed_products < 53
     log = client.get(f"/fetches/{fetch_id}/log").get_data(as_text=True)
     assert "shutdown" in log.lower()
+    # The per-job setting=GAP_DOWNLOAD_DELAY=0.5 reached Scrapy's DOWNLOAD_DELAY (it used to be ignored).
+    assert "'DOWNLOAD_DELAY': 0.5," in log
     # The group is free again.
     next_fetch = press_fetch_data(client, load_fetch(pg_url, fetch_id).pages_group_id)
     assert load_fetch(pg_url, next_fetch).status != FAILED

@@ -51,6 +51,16 @@ DOWNLOAD_SLOT = "gap"
 # Above scrapyd's setting= and -s (priority 40): one request at a time is not negotiable.
 FORCED_PRIORITY = 100
 MIN_DOWNLOAD_DELAY = 0.001
+# The environment names of Scrapy settings (gapspider/settings.py reads GAP_DOWNLOAD_DELAY into DOWNLOAD_DELAY...).
+# Given for one run (`-s GAP_DOWNLOAD_DELAY=2`, scrapyd `setting=GAP_DOWNLOAD_DELAY=2`), they set the Scrapy setting:
+# before, they were stored under their own name and nothing read them.
+SETTING_ALIASES = {
+    "GAP_DOWNLOAD_DELAY": "DOWNLOAD_DELAY",
+    "GAP_DOWNLOAD_DELAY_JITTER": "DOWNLOAD_DELAY_JITTER",
+    "GAP_DOWNLOAD_TIMEOUT": "DOWNLOAD_TIMEOUT",
+    "GAP_RETRY_TIMES": "RETRY_TIMES",
+    "GAP_USER_AGENT": "USER_AGENT",
+}
 
 CLOSE_REASON_MESSAGES = {
     "shutdown": "cancelled: the crawl was stopped before it finished (shutdown)",
@@ -139,6 +149,10 @@ class GapSpider(scrapy.Spider):
     @classmethod
     def update_settings(cls, settings):
         super().update_settings(settings)
+        for alias, name in SETTING_ALIASES.items():
+            priority = settings.getpriority(alias)
+            if priority is not None and priority >= (settings.getpriority(name) or 0):
+                settings.set(name, settings.get(alias), priority=priority)
         settings.set("CONCURRENT_REQUESTS", 1, priority=FORCED_PRIORITY)
         settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 1, priority=FORCED_PRIORITY)
         settings.set("CONCURRENT_REQUESTS_PER_IP", 0, priority=FORCED_PRIORITY)
