@@ -245,3 +245,30 @@ def test_create_fetch_watch_and_browse_products(stack, browser_page, tmp_path):
 def page_url_of_group(page, base: str) -> str:
     page.goto(base + "/")
     return base + page.locator("#groups-table tbody tr .title-cell a").first.get_attribute("href")
+
+
+def test_a_long_unbroken_title_keeps_every_row_usable(stack, browser_page, pg_session_url):
+    """One group or page title without spaces (255 letters) wraps: it used to widen the tables until every
+    group's Fetch Data, Rename and Delete buttons (and each page's Edit, Delete) were out of sight."""
+    from gapspider import db
+    from gapspider.models import FAILED, GapDataFetch
+    from tests.crawl import make_group
+
+    live, _server = stack
+    page, errors = browser_page
+    long_title = "Ü" * 120 + "-" + "Z" * 130
+    group_id = make_group(pg_session_url, long_title, [("x" * 250, JEANS_URL)])
+    with db.session_scope(pg_session_url) as session:
+        session.add(GapDataFetch(pages_group_id=group_id, status=FAILED, folder_timestamp="20260101000000", error_message="test"))
+    for path in ("/", f"/groups/{group_id}", "/fetches"):
+        page.goto(live.url + path)
+        widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert widths[0] <= widths[1], (path, widths)
+        for wrap in page.locator(".table-wrap").all():
+            assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth"), path
+        viewport_width = page.viewport_size["width"]
+        for button in page.locator("main .actions .btn").all():
+            box = button.bounding_box()
+            assert box and box["x"] + box["width"] <= viewport_width, (path, button.inner_text())
+    shot(page, "15-long-title")
+    assert not errors, errors
