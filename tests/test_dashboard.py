@@ -88,7 +88,7 @@ PARSED = {
     "price": {"current": "49.97", "regular": "89.95", "currency": "USD", "percent_off": "44"},
     "discounts": [
         {"text": "Extra 20% off with code SAVE", "percent": 20, "applies": True, "excluded": False},
-        {"text": "50% off everything", "percent": 50, "applies": False, "excluded": True},
+        {"text": "Excluded from promotions", "percent": None, "applies": None, "excluded": True},
     ],
     "available": True,
     "images": [],
@@ -486,6 +486,9 @@ def test_fetch_page_shows_progress_results_search_and_filters(client, pg_url, ou
     assert "High Rise &#39;90s Loose Jeans" in row and "Medium Indigo" in row
     assert "$49.97" in row and "$89.95" in row and "−44%" in row
     assert "Extra 20% off with code SAVE" in row
+    # The parser's excluded entry says the product gets no promotion: a note, not a struck-through offer.
+    assert '<li class="excluded" title="This product is excluded from promotions">Excluded from promotions</li>' in row
+    assert "excluded from this product" not in row
     assert '<span class="size out" title="25: sold out">25</span>' in row
     assert "Some sizes sold out" in row
     sold_out = re.search(r'<tr data-cc="796255963">(.*?)</tr>', html, re.S).group(1)
@@ -701,6 +704,22 @@ def test_a_running_fetch_with_listing_rows_says_they_are_only_the_listing(client
     html = client.get(f"/fetches/{fetch_id}").get_data(as_text=True)
     assert "Still fetching: these rows show what the listing said." in html
     assert "not parsed yet" in html
+
+
+def test_the_products_count_says_which_rows_a_page_shows(app, client, pg_url, output_root):
+    """With more products than one page holds, the count names the rows shown (it said "3 shown" over 2 rows)."""
+    _group_id, fetch_id = seed_finished_fetch(pg_url, output_root)
+    app.config["PRODUCTS_PER_PAGE"] = 2
+
+    def count(query=""):
+        html = client.get(f"/fetches/{fetch_id}{query}").get_data(as_text=True)
+        return re.search(r'id="products-count">([^<]*)<', html).group(1)
+
+    assert count() == "1–2 of 3"
+    assert count("?page=2") == "3 of 3"
+    assert count("?availability=soldout") == "1 shown of 3"
+    app.config["PRODUCTS_PER_PAGE"] = 60
+    assert count() == "3 shown"
 
 
 def test_a_running_fetch_without_products_shows_no_empty_filters(client, pg_url):

@@ -82,6 +82,7 @@ def show(fetch_id: int):
         availability_filters=presenters.AVAILABILITY_FILTERS,
         page_number=page_number,
         pages_total=pages_total,
+        shown_from=(page_number - 1) * per_page + 1,
         group_busy=active_other is not None,
         has_pages=bool(group.pages),
         output_file=_output_file(fetch),
