@@ -133,6 +133,12 @@ def _colour(product: dict, colour: dict, style_id: str, cc_id: str) -> ListingCo
         "marketing_flags": [f for f in colour.get("ccLevelMarketingFlags") or [] if isinstance(f, dict)],
         "style_marketing_flags": [f for f in style_flags if isinstance(f, (dict, str))],
         "badges": list(colour.get("ccLevelBadges") or []),
+        # Everything else the listing says of this colour and its style, as Gap sent it (images are kept in
+        # api_image_paths, the style's other colours in their own rows): fields with no column of their own stay.
+        "listing_data": {
+            "style": {k: v for k, v in product.items() if k != "styleColors"},
+            "colour": {k: v for k, v in colour.items() if k != "images"},
+        },
     }
     return ListingColour(
         style_id=style_id,

@@ -116,6 +116,8 @@ def test_whole_fetch_on_real_data(database, request, replica, tmp_path):
     assert (row.regular_price, row.effective_price, row.price_type) == (
         first["regularPrice"], first["effectivePrice"], first["priceType"])
     assert row.product.style_name == real["products"][0]["styleName"]
+    assert row.listing_data["colour"]["ccId"] == first["ccId"] and "images" not in row.listing_data["colour"]
+    assert row.listing_data["style"]["styleId"] == real["products"][0]["styleId"]
     sql = Path(fetch.output_path)
     assert sql == folder / f"gap_data_{fetch.folder_timestamp}.sql" and sql.stat().st_size > 0
     assert sum(1 for _ in folder.glob("*.html")) == colours

@@ -74,3 +74,14 @@ def test_one_rendition_per_view_no_videos_no_swatches_no_repeats():
 def test_safe_filename(name, expected):
     assert safe_filename(name) == expected
     assert "/" not in safe_filename(name) and not safe_filename(name).startswith(".")
+
+
+def test_listing_data_keeps_what_has_no_column_of_its_own():
+    """ProductData.listing_data was always {}: it now holds the colour and style entries as Gap sent them."""
+    page = parse_listing_response(real("20260925T222234770749Z-men-tshirts__products-page-1.json"))
+    data = page.colours[0].facts["listing_data"]
+    assert data["colour"]["ccId"] == "796255962" and data["colour"]["vendorName"] == "SHINWON CORPORATION"
+    assert data["colour"]["backOrderInventoryStatus"] == "Out of Stock" and "images" not in data["colour"]
+    assert data["style"]["styleId"] == "796255" and data["style"]["freeShipping"] == "false"
+    assert "styleColors" not in data["style"]
+    json.dumps(data)  # stored in a JSON column
