@@ -21,6 +21,7 @@ import sys
 from typing import Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from gapspider import config, db
 from gapspider.groups import GroupError, add_page, create_group
@@ -199,7 +200,7 @@ def cmd_postprocess(args) -> None:
 
 def cmd_db_upgrade(args) -> None:
     db.upgrade_database()
-    print(f"Database is up to date: {config.database_url()}")
+    print(f"Database is up to date: {config.database_url_for_display()}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -245,6 +246,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = args.func(args)
     except (CliError, GroupError, InvalidGapUrl) as exc:
         print(f"gapspider: {exc}", file=sys.stderr)
+        return 2
+    except OperationalError as exc:  # server down, wrong host, password or database name
+        reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else type(exc).__name__
+        print(f"gapspider: cannot use the database {config.database_url_for_display()}: {reason}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `gapspider fetches | head -1`: the reader has gone, which is fine
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

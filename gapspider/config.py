@@ -42,3 +42,14 @@ def normalise_database_url(url: str) -> str:
     if sep and scheme.lower() in ("postgresql", "postgres"):
         return f"postgresql+psycopg2://{rest}"
     return url
+
+
+def database_url_for_display(url: str | None = None) -> str:
+    """The database URL with its password masked, for messages and logs."""
+    from sqlalchemy.engine import make_url
+
+    url = url or database_url()
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can read: say nothing of it rather than leak a secret
+        return "(unreadable DATABASE_URL)"

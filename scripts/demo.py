@@ -53,7 +53,7 @@ def main() -> int:
             "GAP_DOWNLOAD_DELAY_JITTER": "0",
         }
         log_path = config.output_root() / "demo-crawl.log"
-        print(f"Gap replica on {replica.base_url}; database {config.database_url()}")
+        print(f"Gap replica on {replica.base_url}; database {config.database_url_for_display()}")
         print(f"Crawling group {group_id} ({GROUP_TITLE!r}); crawl log: {log_path}")
         with open(log_path, "wb") as log:
             crawl = subprocess.Popen(

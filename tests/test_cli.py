@@ -209,3 +209,22 @@ def test_the_summary_counts_failed_product_pages_apart_from_the_fetched_ones(env
         summary = dict(cli.fetch_summary(fetch))
     assert summary["products"] == "52 of 53 pages fetched, 1 failed, 52 parsed"
     assert summary["images"] == "381 of 383 saved, 2 failed"
+
+
+def test_db_upgrade_does_not_print_the_database_password(monkeypatch, capsys):
+    from gapspider import config, db
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://shop:s3cret@127.0.0.1:5432/shopdb")
+    monkeypatch.setattr(db, "upgrade_database", lambda url=None: None)
+    cli.cmd_db_upgrade(None)
+    out = capsys.readouterr().out
+    assert "s3cret" not in out and "postgresql+psycopg2://shop:***@127.0.0.1:5432/shopdb" in out
+    assert config.database_url_for_display("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
+
+
+def test_an_unreachable_database_is_one_clear_line_without_its_password(monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://shop:s3cret@127.0.0.1:1/shopdb")  # nothing listens on port 1
+    assert cli.main(["groups"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gapspider: cannot use the database postgresql+psycopg2://shop:***@127.0.0.1:1/shopdb: ")
+    assert "Traceback" not in err and "s3cret" not in err and len(err.strip().splitlines()) == 1
