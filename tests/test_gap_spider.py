@@ -254,6 +254,15 @@ def test_refuses_when_a_fetch_is_active_without_any_http(pg_url, replica, tmp_pa
         assert session.scalar(select(func.count(GapDataFetch.id))) == 1
 
 
+def test_an_unreachable_database_is_a_clear_refusal_without_its_password(replica, tmp_path):
+    env = crawl_env("postgresql://shop:s3cret@127.0.0.1:1/shopdb", tmp_path, replica)  # nothing listens on port 1
+    result = run_crawl(env, "-a", "group=1")
+    assert "gap spider refused: cannot use the database postgresql+psycopg2://shop:***@127.0.0.1:1/shopdb" in result.stderr
+    assert "Traceback" not in result.stderr and "s3cret" not in result.stderr
+    assert replica.log == []
+    assert result.returncode == 2
+
+
 def test_unknown_group_is_a_clear_refusal(sqlite_url, replica, tmp_path):
     result = run_crawl(crawl_env(sqlite_url, tmp_path, replica), "-a", "group=nope")
     assert "there is no pages group 'nope'" in result.stderr

@@ -20,6 +20,7 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from twisted.python.failure import Failure
 
 from gapspider import config, db
@@ -192,9 +193,14 @@ class GapSpider(scrapy.Spider):
             yield request
 
     def start_requests(self) -> Iterator[Request]:
-        db.upgrade_database()
         try:
-            self._claim_fetch()
+            try:
+                db.upgrade_database()
+                self._claim_fetch()
+            except OperationalError as exc:  # server down, wrong host, password or database name
+                text = str(exc.orig or exc).strip()
+                reason = text.splitlines()[0] if text else type(exc).__name__
+                raise RefuseFetch(f"cannot use the database {config.database_url_for_display()}: {reason}") from None
         except RefuseFetch as refusal:
             self.refused = str(refusal)
             self.exit_status = 2
