@@ -16,6 +16,7 @@ The crawl itself: `scrapy crawl gap -a group=<id or title>` from the project fol
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 from typing import Sequence
@@ -51,7 +52,12 @@ def _fetch_id(text: str) -> int:
 
 
 def _fmt_time(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+    """Times are stored in UTC (SQLite gives them back naive, PostgreSQL in its session's zone): say UTC."""
+    if not value:
+        return "-"
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc)
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def fetch_summary(fetch: GapDataFetch) -> list[tuple[str, str]]:

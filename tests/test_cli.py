@@ -211,6 +211,15 @@ def test_the_summary_counts_failed_product_pages_apart_from_the_fetched_ones(env
     assert summary["images"] == "381 of 383 saved, 2 failed"
 
 
+def test_summary_times_say_they_are_utc():
+    import datetime as dt
+
+    assert cli._fmt_time(dt.datetime(2026, 12, 3, 20, 15, 0)) == "2026-12-03 20:15:00 UTC"  # SQLite: naive UTC
+    paris = dt.timezone(dt.timedelta(hours=1))
+    assert cli._fmt_time(dt.datetime(2026, 12, 3, 21, 15, 0, tzinfo=paris)) == "2026-12-03 20:15:00 UTC"
+    assert cli._fmt_time(None) == "-"
+
+
 def test_db_upgrade_does_not_print_the_database_password(monkeypatch, capsys):
     from gapspider import config, db
 
