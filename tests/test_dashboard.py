@@ -384,6 +384,26 @@ def test_login_when_a_password_is_set(pg_url, output_root):
     assert client.get("/groups/1").status_code == 302
 
 
+def test_api_without_a_token_configured_says_to_sign_in(pg_url, output_root):
+    """A password but no DASHBOARD_API_TOKEN: the 401 no longer asks for a bearer token nobody has."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "k",
+            "DATABASE_URL": pg_url,
+            "OUTPUT_ROOT": str(output_root),
+            "SCRAPYD_URL": f"http://127.0.0.1:{free_port()}",
+            "DASHBOARD_PASSWORD": "s3cret",
+            "DASHBOARD_API_TOKEN": "",
+            "DASHBOARD_CHECK_INTERVAL": 0,
+        }
+    )
+    response = app.test_client().get("/api/groups")
+    assert response.status_code == 401
+    error = response.get_json()["error"]
+    assert "sign in" in error and "Bearer <DASHBOARD_API_TOKEN>" not in error
+
+
 # ---------------------------------------------------------------- Fetch Data
 
 

@@ -39,7 +39,11 @@ def authenticate():
         )
         session_ok = bool(password) and bool(session.get("logged_in"))
         if not (bearer_ok or session_ok):
-            response = _error("authentication required (Authorization: Bearer <DASHBOARD_API_TOKEN>)", 401)
+            if token:
+                message = "authentication required (Authorization: Bearer <DASHBOARD_API_TOKEN>, or a signed-in session)"
+            else:  # no token to send: only a session works until the server sets DASHBOARD_API_TOKEN
+                message = "authentication required: sign in to the dashboard (set DASHBOARD_API_TOKEN for bearer tokens)"
+            response = _error(message, 401)
             response.headers["WWW-Authenticate"] = 'Bearer realm="gapspider"'
             return response
     if request.method not in ("GET", "HEAD", "OPTIONS") and not request.is_json:
