@@ -202,6 +202,11 @@ def test_rename_and_delete_a_group(client, pg_url):
     with db.session_scope(pg_url) as session:
         assert session.get(PagesGroup, group_id).title == "Denim"
 
+    with db.session_scope(pg_url) as session:
+        db.set_fetch(session, db.create_fetch(session, group_id).id, status=FAILED)
+    confirm = re.search(r'data-confirm="([^"]*)"', client.get(f"/groups/{group_id}").get_data(as_text=True)).group(1)
+    assert "with its 1 page and 1 fetch?" in confirm  # it said "1 pages and 1 fetches"
+
     deleted = post_form(client, f"/groups/{group_id}/delete", follow_redirects=True)
     assert "Group “Denim” deleted" in deleted.get_data(as_text=True)
     assert count(pg_url, PagesGroup) == 1 and count(pg_url, GapPage) == 0
