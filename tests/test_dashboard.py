@@ -646,6 +646,11 @@ def test_api_lists_groups_and_fetches(client, pg_url, output_root):
     products = client.get(f"/api/fetches/{fetch_id}/products?availability=soldout").get_json()
     assert products["count"] == 1 and products["products"][0]["cc_id"] == "796255963"
     assert products["products"][0]["thumbnail_url"].endswith("/0-vli.jpg")
+    # Unknown filter values are refused, not answered with every product (as if they had filtered).
+    for query in ("availability=in_stock", "sort=cheapest"):
+        refused = client.get(f"/api/fetches/{fetch_id}/products?{query}")
+        assert refused.status_code == 400 and "unknown" in refused.get_json()["error"], query
+    assert client.get(f"/api/fetches/{fetch_id}/products?sort=price&availability=instock").status_code == 200
 
 
 def test_api_start_fetch_follows_the_button_rules(client, pg_url):

@@ -191,10 +191,16 @@ def cancel_fetch(fetch_id: int):
 def fetch_products(fetch_id: int):
     session_ = get_session()
     fetch = queries.fetch_or_404(session_, fetch_id)
+    availability = request.args.get("availability", "")
+    sort = request.args.get("sort", "position")
+    # A typo ('in_stock') must not answer every product as if it had filtered them.
+    availabilities = [value for value, _label in presenters.AVAILABILITY_FILTERS if value]
+    if availability and availability not in availabilities:
+        return _error(f"unknown availability {availability!r} (expected one of: {', '.join(availabilities)})", 400)
+    if sort not in presenters.SORTS:
+        return _error(f"unknown sort {sort!r} (expected one of: {', '.join(presenters.SORTS)})", 400)
     rows = [presenters.product_row(pd) for pd in queries.product_data(session_, fetch.id)]
-    rows = presenters.filter_rows(
-        rows, request.args.get("q", ""), request.args.get("availability", ""), request.args.get("sort", "position")
-    )
+    rows = presenters.filter_rows(rows, request.args.get("q", ""), availability, sort)
     for row in rows:
         row["thumbnail_url"] = (
             url_for("files.image", relpath=row["thumbnail"], _external=True) if row["thumbnail"] else None
