@@ -88,6 +88,11 @@ def parse_web_url(url: str) -> dict[str, Any]:
         raise InvalidGapUrl("This is a product page; enter a category page (…/browse/category.do?cid=…).")
     query = _pairs(parts.query)
     fragment = _pairs(parts.fragment)
+    for part in (parts.query, parts.fragment):
+        cids = list(dict.fromkeys(v for k, v in parse_qsl(part, keep_blank_values=True) if k == "cid" and v))
+        if len(cids) > 1:
+            # Which category was meant cannot be told; taking the first would fetch a category nobody checked.
+            raise InvalidGapUrl(f"The URL names {len(cids)} categories (cid={', cid='.join(cids)}); keep only one.")
     cid = query.get("cid") or fragment.get("cid")
     if not cid:
         raise InvalidGapUrl("The URL has no cid (category id), e.g. …/browse/category.do?cid=1111149.")

@@ -68,10 +68,16 @@ def test_page_size_is_capped_and_pages_change():
     ("https://www.gap.com/browse/category.do?cid=\u00b2", "is not a number"),
     ("https://www.gap.com:99999/browse/category.do?cid=5225", "port"),
     ("https://user:secret@www.gap.com/browse/category.do?cid=5225", "user name or password"),
+    ("https://www.gap.com/browse/category.do?cid=5225&cid=5664", r"names 2 categories \(cid=5225, cid=5664\)"),
+    ("https://www.gap.com/browse/category.do#cid=5225&cid=5664", "names 2 categories"),
 ])
 def test_bad_urls_get_clear_errors(url, message):
     with pytest.raises(InvalidGapUrl, match=message):
         parse_web_url(url)
+
+
+def test_the_same_cid_twice_is_one_category():
+    assert parse_web_url("https://www.gap.com/browse/category.do?cid=5225&cid=5225")["cid"] == "5225"
 
 
 def test_product_url_carries_category_context():
