@@ -196,10 +196,11 @@ def run_postprocess(
         _advance(fetch_id, status=GENERATING_OUTPUT, current_step="Writing the SQL output")
         path = folder / output_file_name(folder.name)
         folder.mkdir(parents=True, exist_ok=True)
+        finished = utcnow()  # the file's generated_at and completed_at, and the fetch's completed_at: one instant
         with db.session_scope() as session:
-            counts = write_sql_output(session, fetch_id, path)
+            counts = write_sql_output(session, fetch_id, path, generated_at=finished)
         try:
-            _advance(fetch_id, status=SUCCEEDED, current_step="Done", completed_at=utcnow(), output_path=str(path))
+            _advance(fetch_id, status=SUCCEEDED, current_step="Done", completed_at=finished, output_path=str(path))
         except FetchNotActive:
             path.unlink(missing_ok=True)  # cancelled while it was written: no loadable file of a cancelled fetch
             raise

@@ -32,7 +32,8 @@ ROLLBACK):
 
 Tables (prefix `gap_`; `cc_id` is Gap's colour id, one sellable product):
 - `gap_fetch` (fetch_id PK, pages_group_id, group_title, folder_timestamp, started_at, completed_at,
-  generated_at, product_count).
+  generated_at, product_count). The file is the fetch's last step, so `completed_at` is `generated_at` (the fetch's
+  own `completed_at` is set to that instant); a file regenerated for another fetch keeps that fetch's value.
 - `gap_product` (cc_id PK): ids and names (style_id, style_name, cc_name, cc_short_description, title,
   color_name, web_product_type, category = title of the Gap page that listed it), prices (current_price,
   regular_price NUMERIC(10,2), currency, percent_off, price_type, and the listing's own
@@ -876,14 +877,19 @@ def fetch_info(session: Session, fetch_id: int, *, generated_at: Optional[dt.dat
     if fetch is None:
         raise LookupError(f"no fetch {fetch_id}")
     group = session.get(PagesGroup, fetch.pages_group_id)
+    generated = _aware(generated_at or dt.datetime.now(dt.timezone.utc))
+    completed = _aware(fetch.completed_at)
+    if completed is None and fetch.status == "generating_output":
+        # The file is the fetch's last step: the post-crawl step completes the fetch at this same instant.
+        completed = generated
     return FetchInfo(
         fetch_id=fetch.id,
         pages_group_id=fetch.pages_group_id,
         group_title=group.title if group is not None else None,
         folder_timestamp=fetch.folder_timestamp,
         started_at=_aware(fetch.started_at),
-        completed_at=_aware(fetch.completed_at),
-        generated_at=_aware(generated_at or dt.datetime.now(dt.timezone.utc)),
+        completed_at=completed,
+        generated_at=generated,
         fetch_dir=str(fetch_dir) if fetch_dir is not None else None,
     )
 

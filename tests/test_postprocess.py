@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import socket
@@ -60,6 +61,11 @@ def test_a_finished_crawl_is_parsed_written_and_succeeds(crawled):
     assert fetch.completed_at is not None and fetch.parsed_products == 2
     assert fetch.failed_products == 1  # the saved Access Denied page is a failed page, not a product without sizes
     assert "BEGIN;" in sql.read_text() and "796255962" in sql.read_text()
+    # The file's gap_fetch row is complete: completed_at is the fetch's, the same instant as generated_at
+    completed = fetch.completed_at.replace(tzinfo=dt.timezone.utc) if fetch.completed_at.tzinfo is None else fetch.completed_at
+    stamp = completed.astimezone(dt.timezone.utc).isoformat(sep=" ")
+    assert f"started_at, completed_at, generated_at, product_count) VALUES ({crawled['fetch_id']}, " in sql.read_text()
+    assert f"NULL, '{stamp}', '{stamp}', 2) ON CONFLICT (fetch_id)" in sql.read_text()
     with db.session_scope(crawled["url"]) as session:
         rows = {r.product.cc_id: r for r in session.query(ProductData).all()}
         assert rows["796255962"].parsed_data["sizes"] and rows["796255962"].parse_error is None

@@ -357,7 +357,8 @@ def expected_a(group_id: int, fetch_id: int) -> dict[str, list[dict]]:
     return {
         "gap_fetch": [
             dict(fetch_id=fetch_id, pages_group_id=group_id, group_title=GROUP_TITLE, folder_timestamp=TS_A,
-                 started_at=STARTED_A, completed_at=None, generated_at=GENERATED_A, product_count=3)
+                 # written at the last step (generating_output): the fetch completes as the file is generated
+                 started_at=STARTED_A, completed_at=GENERATED_A, generated_at=GENERATED_A, product_count=3)
         ],
         "gap_product": [p1, p2, p3],
         "gap_product_size": [
@@ -659,7 +660,7 @@ def test_zero_products_is_a_valid_file(pg_url, scratch, tmp_path):
     assert sorted(tables) == sorted(TABLES)
     assert tables["gap_fetch"] == [
         dict(fetch_id=fetch_id, pages_group_id=group_id, group_title="empty 'group'\n", folder_timestamp=TS_A,
-             started_at=None, completed_at=None, generated_at=GENERATED_A, product_count=0)
+             started_at=None, completed_at=GENERATED_A, generated_at=GENERATED_A, product_count=0)
     ]
     assert all(rows == [] for name, rows in tables.items() if name != "gap_fetch")
 
@@ -756,7 +757,9 @@ def test_failed_fetch_status_does_not_matter(pg_url, scratch, tmp_path):
     with db.session_scope(pg_url) as session:
         assert write_sql_output(session, fetch_id, path)["products"] == 1
     psql(scratch, path)
-    assert [p["cc_id"] for p in read_tables(scratch)["gap_product"]] == [P3["cc_id"]]
+    tables = read_tables(scratch)
+    assert [p["cc_id"] for p in tables["gap_product"]] == [P3["cc_id"]]
+    assert tables["gap_fetch"][0]["completed_at"] is None  # only the last step's file completes the fetch
 
 
 def test_downloaded_image_with_an_escaped_name_keeps_its_source_url():
