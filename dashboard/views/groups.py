@@ -29,20 +29,27 @@ def index():
 def new():
     form = GroupForm()
     if form.validate_on_submit():
-        session = get_session()
-        try:
-            group = create_group(session, form.title.data)
-            session.commit()
-        except GroupError as exc:
-            session.rollback()
-            form.title.errors.append(str(exc))
-        except IntegrityError:
-            session.rollback()
-            form.title.errors.append("A group with this title already exists.")
-        else:
+        group = _save_title(form, lambda session: create_group(session, form.title.data))
+        if group is not None:
             flash(f"Group “{group.title}” created. Now add its Gap category pages.", "success")
             return redirect(url_for("groups.show", group_id=group.id))
     return render_template("groups/form.html", form=form, group=None), 200 if request.method == "GET" else 422
+
+
+def _save_title(form: GroupForm, change):
+    """Run `change(session)` (create or rename) and commit; a refused title becomes a form error (None returned)."""
+    session = get_session()
+    try:
+        group = change(session)
+        session.commit()
+        return group
+    except GroupError as exc:
+        session.rollback()
+        form.title.errors.append(str(exc))
+    except IntegrityError:
+        session.rollback()
+        form.title.errors.append("A group with this title already exists.")
+    return None
 
 
 @bp.get("/groups/<int:group_id>")
@@ -69,16 +76,8 @@ def edit(group_id: int):
     group = queries.group_or_404(session, group_id)
     form = GroupForm(obj=group)
     if form.validate_on_submit():
-        try:
-            rename_group(session, group, form.title.data)
-            session.commit()
-        except GroupError as exc:
-            session.rollback()
-            form.title.errors.append(str(exc))
-        except IntegrityError:
-            session.rollback()
-            form.title.errors.append("A group with this title already exists.")
-        else:
+        renamed = _save_title(form, lambda session: rename_group(session, group, form.title.data))
+        if renamed is not None:
             flash("Group renamed.", "success")
             return redirect(url_for("groups.show", group_id=group.id))
     return render_template("groups/form.html", form=form, group=group), 200 if request.method == "GET" else 422

@@ -93,27 +93,18 @@ def _save(session, group: PagesGroup, form: PageForm, page: GapPage | None) -> G
 def new(group_id: int):
     session = get_session()
     group = queries.group_or_404(session, group_id)
-    form = PageForm()
-    locked = queries.group_active_fetch(session, group.id) is not None
-    if request.method == "POST":
-        if locked:
-            flash(LOCKED, "error")
-            return redirect(url_for("groups.show", group_id=group.id)), 303
-        if form.validate_on_submit():
-            page = _save(session, group, form, None)
-            if page is not None:
-                flash(f"Page “{page.title}” added.", "success")
-                return redirect(url_for("groups.show", group_id=group.id, _anchor="pages")), 303
-        return render_template("pages/form.html", form=form, group=group, page=None), 422
-    return render_template("pages/form.html", form=form, group=group, page=None, locked=locked)
+    return _form_view(session, group, None, PageForm())
 
 
 @bp.route("/pages/<int:page_id>/edit", methods=["GET", "POST"])
 def edit(page_id: int):
     session = get_session()
     page = queries.page_or_404(session, page_id)
-    group = page.pages_group
-    form = PageForm(obj=page)
+    return _form_view(session, page.pages_group, page, PageForm(obj=page))
+
+
+def _form_view(session, group, page, form: PageForm):
+    """The page form, new (page None) or edit: shown, or saved unless a fetch of the group is running."""
     locked = queries.group_active_fetch(session, group.id) is not None
     if request.method == "POST":
         if locked:
@@ -122,7 +113,7 @@ def edit(page_id: int):
         if form.validate_on_submit():
             saved = _save(session, group, form, page)
             if saved is not None:
-                flash(f"Page “{saved.title}” saved.", "success")
+                flash(f"Page “{saved.title}” {'added' if page is None else 'saved'}.", "success")
                 return redirect(url_for("groups.show", group_id=group.id, _anchor="pages")), 303
         return render_template("pages/form.html", form=form, group=group, page=page), 422
     return render_template("pages/form.html", form=form, group=group, page=page, locked=locked)
