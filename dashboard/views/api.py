@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, jsonify, request, session, url_for
 from gapspider.models import ACTIVE_STATUSES, STATUSES, GapDataFetch
 
 from dashboard import presenters, queries, services
-from dashboard.database import check_fetches, fetch_checker, get_session, scrapyd_client
+from dashboard.database import check_fetches, fetch_checker, free_group_if_its_crawl_died, get_session, scrapyd_client
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -134,9 +134,7 @@ def start_fetch(ref: str):
     """Start a fetch with the rules of the Fetch Data button: 201, or 409 (already running), 422, 502."""
     session_ = get_session()
     group_ = queries.group_or_404(session_, ref)
-    if queries.group_active_fetch(session_, group_.id) is not None:
-        fetch_checker().run()
-        session_.expire_all()
+    free_group_if_its_crawl_died(session_, group_.id)
     try:
         fetch = services.start_fetch(session_, group_, scrapyd_client())
     except services.FetchStartError as exc:

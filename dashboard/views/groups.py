@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from gapspider.groups import GroupError, create_group, rename_group
 
 from dashboard import queries, services
-from dashboard.database import check_fetches, fetch_checker, get_session, scrapyd_client
+from dashboard.database import check_fetches, free_group_if_its_crawl_died, get_session, scrapyd_client
 from dashboard.forms import ActionForm, GroupForm, PageForm
 
 bp = Blueprint("groups", __name__)
@@ -103,10 +103,7 @@ def fetch_data(group_id: int):
     """Fetch Data: create the pending fetch and schedule its crawl (see services.start_fetch)."""
     session = get_session()
     group = queries.group_or_404(session, group_id)
-    if queries.group_active_fetch(session, group.id) is not None:
-        # Maybe a crawl that died: the honest-state check frees the group if so.
-        fetch_checker().run()
-        session.expire_all()
+    free_group_if_its_crawl_died(session, group.id)
     try:
         fetch = services.start_fetch(session, group, scrapyd_client())
     except services.SchedulingFailed as exc:
