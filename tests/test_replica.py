@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import os
 import re
 import signal
@@ -593,3 +594,62 @@ def test_replica_object_lifecycle():
         assert server.base_url.startswith("http://127.0.0.1:") and server.running
         assert fetch(server.base_url + "/nope")[0] == 404
     assert not server.running
+
+
+# ---------------------------------------------------------------- synthetic category (benchmarks)
+
+def test_synthetic_category_copies_real_colours_with_distinct_ids_and_images():
+    from tests.replica.catalog import SYNTHETIC_CID
+
+    real = Catalog.default()
+    real_ids = set(real.cc_ids())
+    with GapReplica(synthetic_colours=len(real_ids) * 2 + 5) as server:
+        count = len(real_ids) * 2 + 5
+        seen, image_paths = [], set()
+        for page in range(math.ceil(count / 200)):
+            response = fetch_json(server.listing_url(CURRENT, SYNTHETIC_CID, pageSize=200, pageNumber=page))
+            assert response["totalColors"] == str(count)
+            assert response["pagination"]["pageNumberTotal"] == str(math.ceil(count / 200))
+            for product in response["products"]:
+                assert re.fullmatch(r"3\d{5}", product["styleId"])
+                for colour in product["styleColors"]:
+                    seen.append(colour["ccId"])
+                    image_paths.update(image["path"] for image in colour["images"])
+        assert len(seen) == len(set(seen)) == count
+        assert all(re.fullmatch(r"3\d{8}", cc_id) for cc_id in seen) and not set(seen) & real_ids
+        assert all("/synthetic" in path for path in image_paths)
+        # the first copy of the first real colour: same facts as the real one, under its own ids and images
+        first_real = real.find_colour(real.cc_ids()[0])
+        product, colour, cid = server.catalog.find_colour(seen[0])
+        assert cid == first_real[2] and colour["ccName"] == first_real[1]["ccName"]
+        assert colour["regularPrice"] == first_real[1]["regularPrice"]
+        facts = product_page_facts(server.catalog, seen[-1])
+        assert facts["cc_id"] == seen[-1] and facts["images"]
+        assert {c["cc_id"] for c in facts["colors"]} <= set(seen)  # swatches stay within the copy's style
+        status, _, body = fetch(server.product_url(seen[-1]))
+        assert status == 200 and seen[-1].encode() in body
+        status, headers, _ = fetch(server.base_url + "/" + sorted(image_paths)[0].lstrip("/"))
+        assert status == 200 and headers["Content-Type"].startswith("image/")
+    # the default catalog is untouched: only the real categories
+    assert (CURRENT, SYNTHETIC_CID) not in Catalog.default().categories
+    with GapReplica() as plain:
+        assert fetch_json(plain.listing_url(CURRENT, SYNTHETIC_CID))["totalColors"] == "0"
+    with pytest.raises(ValueError):
+        GapReplica(catalog=real, synthetic_colours=10)
+
+
+def test_main_entry_point_serves_a_synthetic_category():
+    from tests.replica.catalog import SYNTHETIC_CID
+
+    process = subprocess.Popen([sys.executable, "-m", "tests.replica", "--port", "0", "--synthetic-colours", "1000"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        base = re.search(r"(http://127\.0\.0\.1:\d+)", process.stdout.readline()).group(1)
+        response = fetch_json(f"{base}/commerce/search/products/v2/cc?cid={SYNTHETIC_CID}&pageSize=200")
+        assert response["totalColors"] == "1000" and response["pagination"]["pageNumberTotal"] == "5"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        process.stdout.close()
+        process.stderr.close()

@@ -39,6 +39,16 @@ SOURCES = (
     (LEGACY, "5225", DEPARTMENT_MEN, MEN_TSHIRTS_2024),
 )
 
+# The synthetic category (`Catalog(synthetic_colours=N)`, `python -m tests.replica --synthetic-colours N`): N colours
+# copied from every real colour in turn, each copy with its own ccId, styleId and image paths, for benchmarks at a
+# scale no real capture has. Men's department; each colour's page keeps the facts of its real origin.
+SYNTHETIC_CID = "999999"
+SYNTHETIC_NAME = "Synthetic (copies of the real captures)"
+# Copy k (1..) numbers its colours "3{k-1}" + 7 digits (9-digit ccIds) and its styles "3{k-1}" + 4 digits (6-digit
+# styleIds), in real catalog order (no real id starts with 3), and puts its image paths under /webcontent/synthetic{k}/.
+SYNTHETIC_ID_PREFIX = "3"
+MAX_SYNTHETIC_COPIES = 10
+
 # Top-level keys the listing response rebuilds per page; every other top-level key is echoed from the real file.
 PAGED_KEYS = ("pagination", "totalColors", "categories", "products", "facets")
 
@@ -87,10 +97,57 @@ def _category_from_response(endpoint: str, cid: str, department: str, source: st
     )
 
 
-class Catalog:
-    """Categories by (endpoint, cid) plus lookups by ccId and styleId across all of them."""
+def _synthetic_id(number: int, copy: int, digits: int) -> str:
+    return f"{SYNTHETIC_ID_PREFIX}{copy - 1}{number:0{digits}d}"
 
-    def __init__(self, data_dir: Path | str = DATA_DIR, sources=SOURCES):
+
+def _synthetic_image_path(path: str, copy: int) -> str:
+    marker = "webcontent/"
+    at = path.find(marker)
+    if at < 0:
+        return path
+    at += len(marker)
+    return f"{path[:at]}synthetic{copy}/{path[at:]}"
+
+
+def synthetic_colours(real: list[tuple[dict, dict, str]], count: int) -> list[tuple[dict, dict, str]]:
+    """`count` (product, colour, origin cid) copies of the real colours, in turn; ids and image paths distinct."""
+    if not real:
+        return []
+    copies = -(-count // len(real))
+    if copies > MAX_SYNTHETIC_COPIES:
+        raise ValueError(f"at most {MAX_SYNTHETIC_COPIES * len(real)} synthetic colours (asked for {count})")
+    style_numbers: dict[str, int] = {}
+    for product, _, _ in real:
+        style_numbers.setdefault(str(product["styleId"]), len(style_numbers))
+    out: list[tuple[dict, dict, str]] = []
+    products: dict[tuple[int, int], dict] = {}
+    for index in range(count):
+        copy, (product, colour, cid) = index // len(real) + 1, real[index % len(real)]
+        new_product = products.get((copy, id(product)))
+        if new_product is None:
+            new_product = {k: ([] if k == "styleColors" else v) for k, v in product.items()}
+            new_product["styleId"] = _synthetic_id(style_numbers[str(product["styleId"])], copy, 4)
+            products[(copy, id(product))] = new_product
+        new_colour = dict(colour, ccId=_synthetic_id(index % len(real), copy, 7))
+        new_colour["images"] = [
+            {k: (_synthetic_image_path(v, copy) if k in ("path", "absoluteUrl") and isinstance(v, str) else v)
+             for k, v in image.items()}
+            for image in colour.get("images") or []
+        ]
+        new_product["styleColors"].append(new_colour)
+        out.append((new_product, new_colour, cid))
+    return out
+
+
+class Catalog:
+    """Categories by (endpoint, cid) plus lookups by ccId and styleId across all of them.
+
+    `synthetic_colours=N` adds the category SYNTHETIC_CID (both endpoints) with N colours copied from the real ones
+    (see SYNTHETIC_CID); without it the catalog is exactly the real captures.
+    """
+
+    def __init__(self, data_dir: Path | str = DATA_DIR, sources=SOURCES, synthetic_colours: int = 0):
         self.data_dir = Path(data_dir)
         loaded: dict[str, dict] = {}
         self.categories: dict[tuple[str, str], Category] = {}
@@ -109,6 +166,24 @@ class Catalog:
                 style_colours = self._by_style.setdefault(str(product["styleId"]), [])
                 if all(str(c["ccId"]) != cc_id for _, c in style_colours):
                     style_colours.append((product, colour))
+        if synthetic_colours:
+            self._add_synthetic(synthetic_colours)
+
+    def _add_synthetic(self, count: int) -> None:
+        made = synthetic_colours(list(self._by_cc_id.values()), count)
+        for product, colour, cid in made:
+            cc_id = str(colour["ccId"])
+            if cc_id in self._by_cc_id:
+                raise ValueError(f"synthetic ccId {cc_id} collides with a real one")
+            self._by_cc_id[cc_id] = (product, colour, cid)
+            self._by_style.setdefault(str(product["styleId"]), []).append((product, colour))
+        pairs = tuple((product, colour) for product, colour, _ in made)
+        products = tuple({id(p): p for p, _ in pairs}.values())
+        for endpoint in ENDPOINTS:
+            self.categories[(endpoint, SYNTHETIC_CID)] = Category(
+                endpoint=endpoint, cid=SYNTHETIC_CID, name=SYNTHETIC_NAME, department=DEPARTMENT_MEN,
+                source="synthetic", products=products, colours=pairs,
+            )
 
     @classmethod
     @functools.lru_cache(maxsize=1)

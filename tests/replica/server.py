@@ -293,10 +293,14 @@ class GapReplica:
     """The offline Gap: start() serves on a (free) port in a background thread, stop() ends it."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, catalog: Catalog | None = None,
-                 verbose: bool = False):
+                 verbose: bool = False, synthetic_colours: int = 0):
+        """`synthetic_colours=N` also serves the synthetic category (catalog.SYNTHETIC_CID) of N colours."""
         self.host = host
         self.requested_port = port
-        self.catalog = catalog or Catalog.default()
+        if catalog is not None and synthetic_colours:
+            raise ValueError("give a catalog or synthetic_colours, not both")
+        self.catalog = catalog or (Catalog(synthetic_colours=synthetic_colours) if synthetic_colours
+                                   else Catalog.default())
         self.verbose = verbose
         self._routes = _Routes(self.catalog)
         self._faults = FaultSet()
