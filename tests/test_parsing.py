@@ -777,6 +777,26 @@ def test_40_canadian_dollar_printed_with_a_space():
     )
 
 
+def test_44_jsonld_with_comments_and_trailing_commas():
+    """Hand-written JSON-LD with // comments and trailing commas was ignored (SKUs and offer prices lost); the
+    comments are dropped, not the // of URLs inside strings."""
+    assert parse("44_jsonld_with_comments.html") == expected(
+        cc_id="455123002", title="Wide-Leg Trousers",
+        url="https://bananarepublicfactory.gapfactory.com/browse/product.do?pid=455123002",
+        color={"name": "Black", "cc_id": "455123002"},
+        sizes=opts("2", True, "4", False), dimensions=["size"],
+        variants=[variant("2", sku="4551230020001", price="59.99"),
+                  variant("4", available=False, sku="4551230020002", price="59.99")],
+        price={"current": "59.99", "regular": "59.99", "currency": "USD", "percent_off": None},
+        available=True, sources=["jsonld", "markup"],
+        warnings=["jsonld: block 1: repaired comments and trailing commas (Expecting property name enclosed in "
+                  "double quotes: line 2 column 3 (char 4))"],
+    )
+    block = '{"@type": "Product", /* c */ "name": "A // B", "url": "https://x.test/p?pid=1"}'
+    result = parse_product_page(f"<script type='application/ld+json'>{block}</script></html>")
+    assert result["title"] == "A // B" and result["url"] == "https://x.test/p?pid=1"
+
+
 def test_paired_sizes_in_offer_names_without_a_size_selector():
     """The same offers on a page whose markup shows no sizes: still "S/M" and "L/XL"."""
     html = page("33_paired_sizes_in_offer_names.html").decode().split("<body>")[0] + "<body></body></html>"

@@ -149,6 +149,7 @@ def read_js_string(text: str, start: int) -> tuple[str, int, bool]:
 
 _DECODER = json.JSONDecoder(strict=False)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+_STRING_OR_COMMENT = re.compile(r'"(?:[^"\\]|\\.)*"|//[^\n]*|/\*.*?\*/', re.S)
 
 
 def loads(text: str):
@@ -174,10 +175,21 @@ def loads_lenient(text: str) -> tuple[object, str | None]:
         return value, f"trailing data after JSON ({first_error})"
     except (ValueError, RecursionError):
         pass
-    fixed = _TRAILING_COMMA.sub(r"\1", text)
-    if fixed != text:
+    repairs = []
+    fixed = text
+    if "//" in text or "/*" in text:
+        # hand-written JSON-LD with JavaScript comments: drop them, not the "//" of URLs inside strings
+        uncommented = _STRING_OR_COMMENT.sub(lambda m: m.group(0) if m.group(0)[0] == '"' else "", text)
+        if uncommented != text:
+            fixed = uncommented
+            repairs.append("comments")
+    no_commas = _TRAILING_COMMA.sub(r"\1", fixed)
+    if no_commas != fixed:
+        fixed = no_commas
+        repairs.append("trailing commas")
+    if repairs:
         try:
-            return _DECODER.decode(fixed), f"repaired trailing commas ({first_error})"
+            return _DECODER.decode(fixed), f"repaired {' and '.join(repairs)} ({first_error})"
         except (ValueError, RecursionError):
             text = fixed
     value = _recover_truncated(text)
