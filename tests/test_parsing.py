@@ -777,6 +777,31 @@ def test_40_canadian_dollar_printed_with_a_space():
     )
 
 
+def test_41_french_canadian_prices_with_the_symbol_after_the_amount():
+    """gapcanada.ca in French prints "522,00 $" and "1 044,00 $" (symbol after the amount, space as thousands
+    separator): CAD like "CA$" (the currency was null, with a warning)."""
+    assert parse("41_french_canadian_prices.html") == expected(
+        cc_id="788412002", title="Manteau long en laine recyclée",
+        url="https://www.gapcanada.ca/browse/product.do?pid=788412002&locale=fr_CA",
+        color={"name": "Bleu marine", "cc_id": "788412002"},
+        sizes=opts("TP", True, "P", True, "M", False), dimensions=["size"],
+        variants=[variant("TP"), variant("P"), variant("M", available=False)],
+        price={"current": "522.00", "regular": "1044.00", "currency": "CAD", "percent_off": 50},
+        available=True, sources=["markup"],
+    )
+
+
+def test_41_symbol_after_the_amount_in_a_price_text():
+    html = ("<html lang='fr-CA'><body><h1 class='pdp-product-title'>Chandail</h1><div data-testid="
+            "'pdp-markdown-title-price'>29,99 $ CA <s>59,99 $ CA</s></div></body></html>")
+    result = parse_product_page(html)
+    assert result["price"] == {"current": "29.99", "regular": "59.99", "currency": "CAD", "percent_off": 50}
+    ranged = html.replace("pdp-markdown-title-price", "pdp-title-price-wrapper").replace(
+        "29,99 $ CA <s>59,99 $ CA</s>", "29,99 $ - 34,99 $")
+    assert parse_product_page(ranged)["price"] == {
+        "current": "29.99", "regular": "29.99", "currency": "CAD", "percent_off": None}
+
+
 def test_44_jsonld_with_comments_and_trailing_commas():
     """Hand-written JSON-LD with // comments and trailing commas was ignored (SKUs and offer prices lost); the
     comments are dropped, not the // of URLs inside strings."""

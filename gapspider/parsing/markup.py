@@ -19,10 +19,21 @@ from .values import (
     all_fit_labels, amount, clean, currency_of, id_text, is_length_label, percent_number, pid_of,
 )
 
+# "$44.00", "CA$44.00", "CA $44.00"; or, as French Canadian pages print them, the symbol after the amount:
+# "44,00 $", "1 044,50 $", "44,00 $ CA" (groups 3-5 then hold amount, symbol and country)
 _PRICE_TEXT = re.compile(
-    r"((?:\b(?:CAD|CA|USD|US|AU|MX)\s?|\b[CA])?\$|€|£|¥)\s?(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:[.,]\d{1,2})?)")
+    r"((?:\b(?:CAD|CA|USD|US|AU|MX)\s?|\b[CA])?\$|€|£|¥)\s?(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
+    r"|(?<![\d.,])(\d{1,3}(?:[ .]\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s?(\$|€|£)(?:\s?(CAD|CA|USD|US)\b)?")
 # "$39.99 - $49.99": one price that varies by size, not a sale price and its regular price
-_PRICE_RANGE_HIGH = re.compile(r"(?<=\d)(\s*(?:-|–|—|to)\s*)" + _PRICE_TEXT.pattern)
+_PRICE_RANGE_HIGH = re.compile(r"(?<=[\d$€£A-Z])(\s*(?:-|–|—|to|à)\s*)(?:" + _PRICE_TEXT.pattern + ")")
+
+
+def _money(match) -> tuple[str | None, str | None]:
+    """(amount, currency) of a _PRICE_TEXT match, either form."""
+    if match.group(2) is not None:
+        return amount(match.group(2)), currency_of(match.group(1))
+    country = match.group(5)
+    return amount(match.group(3)), currency_of(f"{country}{match.group(4)}" if country else match.group(4))
 _PERCENT_OFF = re.compile(r"(\d{1,3})\s*%\s*off", re.I)
 _OOS_WORDS = re.compile(r"out[\s-]*of[\s-]*stock|sold[\s-]*out|unavailable|not\s+available", re.I)
 _OOS_TOKENS = ("outofstock", "out-of-stock", "out_of_stock", "unavailable", "soldout", "sold-out", "disabled",
@@ -328,7 +339,7 @@ def _amount_of(el) -> tuple[str | None, str | None]:
     text = visible_text(el) or all_text(el) or ""
     match = _PRICE_TEXT.search(text)
     if match:
-        return amount(match.group(2)), currency_of(match.group(1))
+        return _money(match)
     return amount(text) if re.search(r"\d", text) else None, None
 
 
@@ -357,7 +368,7 @@ def _prices_in(container, current_hint: str | None = None) -> tuple[str | None, 
         currency = currency or reg_currency
     if current is None or regular is None:
         text = _PRICE_RANGE_HIGH.sub(" ", visible_text(container) or "")
-        amounts = [(amount(m.group(2)), currency_of(m.group(1))) for m in _PRICE_TEXT.finditer(text)]
+        amounts = [_money(m) for m in _PRICE_TEXT.finditer(text)]
         amounts = [a for a in amounts if a[0]]
         if amounts:
             values = sorted({a[0] for a in amounts}, key=float)
