@@ -802,6 +802,21 @@ def test_41_symbol_after_the_amount_in_a_price_text():
         "current": "29.99", "regular": "29.99", "currency": "CAD", "percent_off": None}
 
 
+def test_42_low_stock_note_inside_a_size_label():
+    """"Only 2 left" inside the size's label content is a note, not part of the size (it gave "SOnly 2 left",
+    and the hidden mobile copy's "S" was added as a fifth size); size and fit are both
+    pdp_size-selector-container__items groups (sizeDimension1 / sizeDimension2)."""
+    sizes = opts("XS", True, "S", True, "M", True, "L", False)
+    fits = opts("Regular", True, "Petite", True, "Tall", False)
+    assert parse("42_low_stock_note_in_size_label.html") == expected(
+        cc_id="411223032", title="Powervita Joggers", url="https://athleta.gap.com/browse/product.do?pid=411223032",
+        color={"name": None, "cc_id": "411223032"},
+        sizes=sizes, fits=fits, dimensions=["size", "fit"], variants=cross(sizes, fits),
+        price={"current": "89.00", "regular": "89.00", "currency": "USD", "percent_off": None},
+        available=True, sources=["markup"],
+    )
+
+
 def test_44_jsonld_with_comments_and_trailing_commas():
     """Hand-written JSON-LD with // comments and trailing commas was ignored (SKUs and offer prices lost); the
     comments are dropped, not the // of URLs inside strings."""

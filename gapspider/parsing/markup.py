@@ -38,8 +38,11 @@ _PERCENT_OFF = re.compile(r"(\d{1,3})\s*%\s*off", re.I)
 _OOS_WORDS = re.compile(r"out[\s-]*of[\s-]*stock|sold[\s-]*out|unavailable|not\s+available", re.I)
 _OOS_TOKENS = ("outofstock", "out-of-stock", "out_of_stock", "unavailable", "soldout", "sold-out", "disabled",
                "notavailable")
+# what a label says besides the option: stock hints, also low-stock notes ("M" + "Only 2 left" -> "M")
 _LABEL_NOISE = re.compile(
-    r"\s*[,(\-–—:]?\s*(?:out[\s-]*of[\s-]*stock|sold[\s-]*out|unavailable|not\s+available|selected)\s*\)?\s*$",
+    r"\s*[,(\-–—:]?\s*(?:out[\s-]*of[\s-]*stock|sold[\s-]*out|unavailable|not\s+available|selected"
+    r"|(?:only\s+)?\d{1,3}\s+left(?:\s+in\s+stock)?|low\s+(?:in\s+)?stock|(?:only\s+(?:a\s+)?)?few\s+left"
+    r"|almost\s+gone|last\s+(?:one|few)(?:\s+left)?|selling\s+fast)\s*!?\s*\)?\s*$",
     re.I)
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
