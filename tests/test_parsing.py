@@ -817,6 +817,19 @@ def test_42_low_stock_note_inside_a_size_label():
     )
 
 
+def test_43_template_and_noscript_copies_are_not_options():
+    """A size selector inside <template> (never rendered) or <noscript> (only without JavaScript) added XXL and
+    L to the sizes the page shows; the <noscript> image still counts (the visible one is a placeholder)."""
+    assert parse("43_template_noscript_copies.html") == expected(
+        cc_id="300444012", title="Icon Denim Jacket", url="https://www.gap.com/browse/product.do?pid=300444012",
+        color={"name": None, "cc_id": "300444012"},
+        sizes=opts("S", True, "M", False), dimensions=["size"],
+        variants=[variant("S"), variant("M", available=False)],
+        price={"current": "89.95", "regular": "89.95", "currency": "USD", "percent_off": None},
+        available=True, images=["https://www.gap.com/webcontent/0030/044/401/cn30044401.jpg"], sources=["markup"],
+    )
+
+
 def test_44_jsonld_with_comments_and_trailing_commas():
     """Hand-written JSON-LD with // comments and trailing commas was ignored (SKUs and offer prices lost); the
     comments are dropped, not the // of URLs inside strings."""

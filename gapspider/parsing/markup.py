@@ -556,9 +556,17 @@ class Index:
         self.groups: list = []  # role=radiogroup / listbox / group, fieldsets: option groups of any markup
         self.ids: dict = {}
         self.order: dict = {}
+        # <template> content is never rendered, <noscript> content only without JavaScript (a size selector or
+        # title there is a copy, or a stale one): neither is the page a shopper sees. A <noscript> image still
+        # counts (lazy-loading pages put the real src there).
+        inert = {d for t in doc.iter("template", "noscript") for d in t.iterdescendants()}
         for n, el in enumerate(doc.iter(etree.Element)):
             tag = el.tag
             if tag in ("script", "style"):
+                continue
+            if inert and el in inert:
+                if tag == "img" and not any(a.tag == "template" for a in el.iterancestors()):
+                    self.tags["img"].append(el)
                 continue
             if tag in self.tags:
                 self.tags[tag].append(el)
