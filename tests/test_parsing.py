@@ -850,6 +850,21 @@ def test_44_jsonld_with_comments_and_trailing_commas():
     assert result["title"] == "A // B" and result["url"] == "https://x.test/p?pid=1"
 
 
+def test_45_details_paragraph_lines_split_at_br():
+    """A panel (<details><summary>) whose text is one <p> broken into lines by <br>: one bullet per line (it was
+    one run-together bullet)."""
+    assert parse("45_details_paragraph_lines.html") == expected(
+        cc_id="510555002", title="Merino Crewneck Sweater",
+        url="https://bananarepublic.gap.com/browse/product.do?pid=510555002",
+        color={"name": None, "cc_id": "510555002"},
+        sizes=opts("M", True), dimensions=["size"], variants=[variant("M")],
+        price={"current": "110.00", "regular": "110.00", "currency": "USD", "percent_off": None},
+        available=True, sources=["markup"],
+        details={"Overview": ["Soft merino wool.", "Ribbed trim.", "Relaxed fit."],
+                 "Fabric & Care": ["100% merino wool.", "Hand wash cold."]},
+    )
+
+
 def test_paired_sizes_in_offer_names_without_a_size_selector():
     """The same offers on a page whose markup shows no sizes: still "S/M" and "L/XL"."""
     html = page("33_paired_sizes_in_offer_names.html").decode().split("<body>")[0] + "<body></body></html>"

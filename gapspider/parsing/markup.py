@@ -8,6 +8,7 @@ for small screens) never duplicate anything: options, swatches, images, panels a
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 
 from lxml import etree
 
@@ -681,7 +682,7 @@ def _details(index: "Index") -> dict[str, list[str]]:
         title = re.sub(r"\s*[+\-−]\s*$", "", title or "") or None
         items = xpath(panel, ".//ul[contains(@class, 'product-information-item__list')]/li") or _top_items(panel)
         if not items:
-            add(title, [visible_text(p) or all_text(p) for p in xpath(panel, ".//p") if p not in title_el])
+            add(title, [line for p in xpath(panel, ".//p") if p not in title_el for line in _lines(p)])
             continue
         add(title, [bullet for li in items for bullet in _bullets(li)])
     if not details:
@@ -691,6 +692,20 @@ def _details(index: "Index") -> dict[str, list[str]]:
             title = (visible_text(heading[-1]) or all_text(heading[-1])) if heading else "Product details"
             add(title, [bullet for li in xpath(ul, "./li") for bullet in _bullets(li)])
     return details
+
+
+_LINE_BREAK = "\ue000"  # a private-use character: no page text holds it, and it is not whitespace
+
+
+def _lines(p) -> list[str]:
+    """A paragraph's text; one bullet per line when <br> breaks it into lines ("Soft.<br>Ribbed trim.")."""
+    if next(p.iter("br"), None) is None:
+        return [visible_text(p) or all_text(p) or ""]
+    copy = deepcopy(p)
+    for br in list(copy.iter("br")):
+        br.tail = _LINE_BREAK + (br.tail or "")
+    text = visible_text(copy) or all_text(copy) or ""
+    return [line for line in (clean(part) for part in text.split(_LINE_BREAK)) if line]
 
 
 def _top_items(container) -> list:
