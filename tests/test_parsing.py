@@ -865,6 +865,26 @@ def test_45_details_paragraph_lines_split_at_br():
     )
 
 
+def test_46_sitewide_banner_and_hidden_offers_are_not_discounts():
+    """A site-wide banner outside the header ("Up to 60% off sitewide", "Free shipping on $50+"), a closed
+    (display:none) modal and a hidden e-mail sign-up offer are not this product's discounts; they were."""
+    assert parse("46_sitewide_and_hidden_offers.html") == expected(
+        cc_id="720111002", title="Cloud Soft Hoodie", url="https://www.gap.com/browse/product.do?pid=720111002",
+        color={"name": None, "cc_id": "720111002"},
+        sizes=opts("M", True), dimensions=["size"], variants=[variant("M")],
+        price={"current": "40.00", "regular": "69.95", "currency": "USD", "percent_off": 43},
+        discounts=[{"text": "Extra 40% off with code SAVE", "percent": 40, "applies": None, "excluded": False},
+                   {"text": "Buy 1 get 1 50% off", "percent": 50, "applies": None, "excluded": False}],
+        available=True, sources=["markup"],
+    )
+
+
+def test_46_a_hidden_message_still_counts_when_no_visible_one_says_anything():
+    html = ("<html><body><h1 class='pdp-product-title'>Tee</h1><div class='pdp-promo-message' hidden>"
+            "Excluded from promotions</div></body></html>")
+    assert [d["text"] for d in parse_product_page(html)["discounts"]] == ["Excluded from promotions"]
+
+
 def test_paired_sizes_in_offer_names_without_a_size_selector():
     """The same offers on a page whose markup shows no sizes: still "S/M" and "L/XL"."""
     html = page("33_paired_sizes_in_offer_names.html").decode().split("<body>")[0] + "<body></body></html>"

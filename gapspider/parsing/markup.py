@@ -497,7 +497,10 @@ def _colors(index: "Index", facts: dict, labels: _Labels) -> None:
 _OTHER_PRODUCTS = re.compile(
     r"recommend|product[-_]?(?:card|tile)|also[-_]?(?:like|bought|viewed)|certona|(?:complete|shop)[-_]?the[-_]?look"
     r"|recently[-_]?viewed|similar[-_]?(?:items|products|styles)|sponsored|cross[-_]?sell|upsell|(?:^|[-_\s])recs?"
-    r"(?:$|[-_\s])", re.I)
+    r"(?:$|[-_\s])"
+    # site-wide messaging outside the header: offers for every product or for signing up, not this product's
+    r"|site[-_]?wide|global[-_]?(?:promo|banner|message)|(?:email|newsletter)[-_]?(?:sign[-_]?up|capture|modal)"
+    r"|(?:^|[-_\s])edfs(?:$|[-_\s])", re.I)
 
 
 def _foreign_container(el) -> bool:
@@ -620,13 +623,13 @@ class Index:
 def _messages(index: "Index", text: str | None) -> list[str]:
     doc = index.doc
     cache: dict = {}
-    candidates = [el for el in index.promoish if not _outside_product(el, cache)]
+    candidates = [el for el in index.promoish if not _foreign_container(el) and not _outside_product(el, cache)]
     found: list[str] = []
     hidden: list[str] = []
     texts = []
     for el in candidates:
         value = visible_text(el, skip_tags=("a", "button")) or visible_text(el)  # not the "Details" link
-        hidden_text = False
+        hidden_text = is_hidden(el)  # a closed modal, a hidden duplicate: only when nothing visible says it
         if not value:
             value, hidden_text = all_text(el), True
         ok = bool(value and len(value) <= 200 and _PROMO.search(value) and not _BARE_PERCENT.match(value))
