@@ -422,3 +422,42 @@ def test_gap_names_given_for_one_run_set_the_scrapy_settings():
     settings.set("DOWNLOAD_DELAY", 1.0, priority="cmdline")  # -s DOWNLOAD_DELAY=1 still works
     GapSpider.update_settings(settings)
     assert settings.getfloat("DOWNLOAD_DELAY") == 1.0
+
+
+def test_the_spider_keeps_only_the_chosen_image_urls_of_each_product(sqlite_url, tmp_path, monkeypatch):
+    """Each product keeps its page URL and its few image URLs for the later stages, not the listing's image entries
+    (22-56 dicts a colour, ~18 kB): that was kept for the whole crawl, 18 MB a thousand products."""
+    from scrapy.http import Request, TextResponse
+    from scrapy.utils.test import get_crawler
+
+    from gapspider.items import ProductImagesItem, ProductItem
+    from gapspider.listing import parse_listing_response, select_image_paths
+    from gapspider.spiders.gap import GapSpider
+
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("GAPSPIDER_OUTPUT_DIR", str(tmp_path))
+    group_id = make_group(sqlite_url, "Jeans", [("Jeans", JEANS_URL)])
+    with db.session_scope(sqlite_url) as session:
+        fetch_id = db.create_fetch(session, group_id).id
+    crawler = get_crawler(GapSpider, {"GAP_IMAGE_BASE": "http://images.example", "GAP_MAX_IMAGES_PER_PRODUCT": 3,
+                                      "GAP_IMAGE_RENDITIONS": "Z,VLI"})
+    spider = crawler._create_spider(fetch=str(fetch_id))
+    spider._claim_fetch()
+    body = JEANS_FILE.read_bytes()
+    response = TextResponse("http://api.example/listing", body=body, encoding="utf-8",
+                            request=Request("http://api.example/listing", meta={"page_index": 0, "page_number": 0}))
+    produced = list(spider.parse_listing(response))
+    listed = {colour.cc_id: colour for colour in parse_listing_response(body.decode("utf-8")).colours}
+    assert sum(isinstance(item, ProductItem) for item in produced) == len(listed) == len(spider.products)
+    for cc_id, product in spider.products.items():
+        assert set(product) == {"url", "image_urls"}
+        expected = [f"http://images.example/{c['path'].lstrip('/')}"
+                    for c in select_image_paths(listed[cc_id].images, ["Z", "VLI"], 3)]
+        assert product["image_urls"] == expected and 0 < len(expected) <= 3
+    # stage 3 hands those URLs to the images pipeline, one item per product
+    spider.all_stages_done = False
+    monkeypatch.setattr(spider, "_set_stage", lambda *args, **kwargs: None)
+    items = list(spider._start_images())
+    assert all(isinstance(item, ProductImagesItem) for item in items)
+    assert {item.cc_id: item.file_urls for item in items} == {
+        cc_id: product["image_urls"] for cc_id, product in spider.products.items()}

@@ -351,12 +351,11 @@ class GapSpider(scrapy.Spider):
                 web_base=self.settings.get("GAP_WEB_BASE") or web_base_for(page["web_page_url"]),
                 page_parameters=page["parameters"],
             )
+            # Only what the later stages need: the product page URL and the chosen image URLs (a few strings), not
+            # the listing's image entries (22-56 dicts a colour, ~18 kB), kept for the whole crawl by every product.
             self.products[colour.cc_id] = {
-                "images": colour.images,
                 "url": product_url,
-                "image_base": self.settings.get("GAP_IMAGE_BASE")
-                or self.settings.get("GAP_WEB_BASE")
-                or web_base_for(page["web_page_url"]),
+                "image_urls": self._image_urls(colour.images, page),
             }
             new += 1
             yield ProductItem(
@@ -392,6 +391,16 @@ class GapSpider(scrapy.Spider):
             yield self._listing_request(meta["page_index"] + 1, 0)
         else:
             yield from self._start_product_pages()
+
+    def _image_urls(self, images: list[dict[str, Any]], page: dict[str, Any]) -> list[str]:
+        """The URLs stage 3 fetches for a colour: one rendition per view (GAP_IMAGE_RENDITIONS), at most
+        GAP_MAX_IMAGES_PER_PRODUCT, on GAP_IMAGE_BASE, else GAP_WEB_BASE, else the page's host."""
+        renditions = self.settings.getlist("GAP_IMAGE_RENDITIONS") or ["VLI"]
+        limit = self.settings.getint("GAP_MAX_IMAGES_PER_PRODUCT", 10)
+        image_base = (self.settings.get("GAP_IMAGE_BASE") or self.settings.get("GAP_WEB_BASE")
+                      or web_base_for(page["web_page_url"]))
+        return [build_image_url(c["path"], image_base=image_base)
+                for c in select_image_paths(images, renditions, limit)]
 
     def listing_failed(self, failure: Failure):
         request = failure.request
@@ -471,14 +480,11 @@ class GapSpider(scrapy.Spider):
         if not self.settings.getbool("GAP_DOWNLOAD_IMAGES", True):
             self.all_stages_done = True
             return
-        renditions = self.settings.getlist("GAP_IMAGE_RENDITIONS") or ["VLI"]
-        limit = self.settings.getint("GAP_MAX_IMAGES_PER_PRODUCT", 10)
-        items = []
-        for cc_id, product in self.products.items():
-            chosen = select_image_paths(product["images"], renditions, limit)
-            urls = [build_image_url(c["path"], image_base=product["image_base"]) for c in chosen]
-            if urls:
-                items.append(ProductImagesItem(fetch_id=self.fetch_id, cc_id=cc_id, folder=self.folder, file_urls=urls))
+        items = [
+            ProductImagesItem(fetch_id=self.fetch_id, cc_id=cc_id, folder=self.folder, file_urls=product["image_urls"])
+            for cc_id, product in self.products.items()
+            if product["image_urls"]
+        ]
         total = sum(len(i.file_urls) for i in items)
         self._set_stage(FETCHING_PRODUCT_IMAGE, f"Fetching {total} images", total_images=total)
         self.all_stages_done = True
