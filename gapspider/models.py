@@ -237,21 +237,36 @@ class ProductData(TimestampMixin, Base):
 
     def listing_facts(self) -> dict[str, Any]:
         """The listing facts in the shape the page parser takes (`parse_product_page(listing=...)`)."""
-        return {
-            "style_id": self.product.style_id,
-            "cc_id": self.product.cc_id,
-            "style_name": self.product.style_name,
-            "cc_name": self.product.cc_name,
-            "regular_price": self.regular_price,
-            "effective_price": self.effective_price,
-            "price_type": self.price_type,
-            "percentage_off": self.percentage_off or "",
-            "marketing_flags": [
-                f.get("content") for f in (self.marketing_flags or []) if isinstance(f, dict) and f.get("content")
-            ],
-            "excluded_from_promotion": bool(self.excluded_from_promotion),
-            "inventory_status": self.inventory_status,
-        }
+        product = self.product
+        return listing_facts_from({
+            **{name: getattr(product, name) for name in LISTING_FACT_PRODUCT_COLUMNS},
+            **{name: getattr(self, name) for name in LISTING_FACT_COLUMNS},
+        })
+
+
+# The columns `listing_facts` reads, so that a query can select just these (not the whole row with its JSON).
+LISTING_FACT_PRODUCT_COLUMNS = ("style_id", "cc_id", "style_name", "cc_name")
+LISTING_FACT_COLUMNS = ("regular_price", "effective_price", "price_type", "percentage_off", "marketing_flags",
+                        "excluded_from_promotion", "inventory_status")
+
+
+def listing_facts_from(values) -> dict[str, Any]:
+    """`ProductData.listing_facts` from a mapping holding the LISTING_FACT_*_COLUMNS (e.g. a result row's _mapping)."""
+    return {
+        "style_id": values["style_id"],
+        "cc_id": values["cc_id"],
+        "style_name": values["style_name"],
+        "cc_name": values["cc_name"],
+        "regular_price": values["regular_price"],
+        "effective_price": values["effective_price"],
+        "price_type": values["price_type"],
+        "percentage_off": values["percentage_off"] or "",
+        "marketing_flags": [
+            f.get("content") for f in (values["marketing_flags"] or []) if isinstance(f, dict) and f.get("content")
+        ],
+        "excluded_from_promotion": bool(values["excluded_from_promotion"]),
+        "inventory_status": values["inventory_status"],
+    }
 
 
 __all__ = [

@@ -13,7 +13,6 @@ from typing import Any, Callable
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from gapspider import config, db
 from gapspider.models import (
@@ -21,8 +20,12 @@ from gapspider.models import (
     GENERATING_OUTPUT,
     PARSING_PRODUCT_PAGES,
     SUCCEEDED,
+    LISTING_FACT_COLUMNS,
+    LISTING_FACT_PRODUCT_COLUMNS,
     GapDataFetch,
+    Product,
     ProductData,
+    listing_facts_from,
     utcnow,
 )
 
@@ -45,14 +48,20 @@ def output_file_name(folder_timestamp: str) -> str:
 
 
 def _parse_jobs(session, fetch_id: int) -> list[tuple[int, str, dict[str, Any]]]:
-    rows = session.scalars(
-        select(ProductData)
-        .options(selectinload(ProductData.product))
+    """(row id, saved page, listing facts) of every saved page. Only the columns the jobs need are read: whole rows
+    (listing_data, api_image_paths... as ORM objects, ~45 kB a product) made the peak memory grow with the fetch."""
+    rows = session.execute(
+        select(
+            ProductData.id, ProductData.html_file_path,
+            *(getattr(Product, name) for name in LISTING_FACT_PRODUCT_COLUMNS),
+            *(getattr(ProductData, name) for name in LISTING_FACT_COLUMNS),
+        )
+        .join(Product, Product.id == ProductData.product_id)
         .where(ProductData.gap_data_fetch_id == fetch_id, ProductData.html_file_path.is_not(None))
         .order_by(ProductData.id)
-    ).all()
+    )
     root = config.output_root()
-    return [(row.id, str(root / row.html_file_path), row.listing_facts()) for row in rows]
+    return [(row.id, str(root / row.html_file_path), listing_facts_from(row._mapping)) for row in rows]
 
 
 def parse_pages(fetch_id: int, workers: int | None = None, should_stop: Callable[[], bool] | None = None) -> int:

@@ -184,3 +184,29 @@ def test_a_fetch_cancelled_while_its_sql_file_is_written_leaves_no_sql_file(craw
     fetch = load(crawled["url"], crawled["fetch_id"])
     assert (fetch.status, fetch.error_message, fetch.output_path) == (FAILED, "cancelled", None)
     assert not sql.exists() and not partial.exists()
+
+
+def test_parse_jobs_read_only_the_columns_they_need(crawled):
+    """The post-crawl step reads (id, page, listing facts), not whole rows: loading every ProductData with its JSON
+    (listing_data, api_image_paths...) made the crawl process's peak memory grow ~45 kB a product."""
+    from sqlalchemy import event
+
+    from gapspider.postprocess import _parse_jobs
+
+    statements = []
+    engine = db.get_engine(crawled["url"])
+    listener = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        with db.session_scope(crawled["url"]) as session:
+            jobs = _parse_jobs(session, crawled["fetch_id"])
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 1
+    for heavy in ("listing_data", "api_image_paths", "parsed_data", "image_paths", "image_errors"):
+        assert heavy not in selects[0]
+    with db.session_scope(crawled["url"]) as session:
+        rows = session.query(ProductData).order_by(ProductData.id).all()
+        expected = [(r.id, str(crawled["folder"].parent.parent / r.html_file_path), r.listing_facts()) for r in rows]
+    assert jobs == expected and jobs[0][2]["cc_id"] == "796255962" and jobs[0][2]["percentage_off"] == "50"
