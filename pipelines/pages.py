@@ -24,10 +24,15 @@ def write_atomically(path, data: bytes) -> None:
 
 
 def product_data_id(session, fetch_id: int, cc_id: str) -> int | None:
+    """The fetch's row of a colour: its Product(s) by the cc_id index, then the (fetch, product) unique index.
+
+    Written as a join, SQLite read every row of the fetch for each lookup (a cost per page and per product's
+    images that grew with the fetch)."""
     return session.scalar(
-        select(ProductData.id)
-        .join(Product, Product.id == ProductData.product_id)
-        .where(ProductData.gap_data_fetch_id == fetch_id, Product.cc_id == cc_id)
+        select(ProductData.id).where(
+            ProductData.gap_data_fetch_id == fetch_id,
+            ProductData.product_id.in_(select(Product.id).where(Product.cc_id == cc_id)),
+        )
     )
 
 

@@ -461,3 +461,37 @@ def test_the_spider_keeps_only_the_chosen_image_urls_of_each_product(sqlite_url,
     assert all(isinstance(item, ProductImagesItem) for item in items)
     assert {item.cc_id: item.file_urls for item in items} == {
         cc_id: product["image_urls"] for cc_id, product in spider.products.items()}
+
+
+def test_finding_a_products_row_uses_the_indexes_not_every_row_of_the_fetch(sqlite_url):
+    """Each saved page and each product's images look up their ProductData row: by the cc_id index and the
+    (fetch, product) unique index. The join it was read every row of the fetch per lookup on SQLite."""
+    from pipelines.pages import product_data_id
+
+    group_id = make_group(sqlite_url, "Plan", [("Jeans", JEANS_URL)])
+    with db.session_scope(sqlite_url) as session:
+        fetch = db.create_fetch(session, group_id)
+        for n in range(3):
+            product = Product(style_id="123456", cc_id=f"12345600{n}", style_name="Tee", cc_name=f"Colour {n}")
+            session.add(ProductData(product=product, gap_data_fetch_id=fetch.id, folder_timestamp=fetch.folder_timestamp,
+                                    position=n))
+        session.flush()
+        wanted = session.query(ProductData).join(Product).filter(Product.cc_id == "123456001").one().id
+        plans = []
+
+        def explain(conn, cursor, statement, parameters, context, executemany):
+            if "product_data.id" in statement and "EXPLAIN" not in statement:
+                plans.append(" ".join(str(r[-1]) for r in cursor.connection.execute(
+                    "EXPLAIN QUERY PLAN " + statement, parameters).fetchall()))
+
+        from sqlalchemy import event
+
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", explain)
+        try:
+            assert product_data_id(session, fetch.id, "123456001") == wanted
+            assert product_data_id(session, fetch.id, "999999999") is None
+        finally:
+            event.remove(engine, "before_cursor_execute", explain)
+    assert plans and all("(gap_data_fetch_id=? AND product_id=?)" in plan and "ix_product_cc_id" in plan
+                         for plan in plans), plans
