@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast dashboard bench postgres chromium clean
+.PHONY: install demo test test-fast dashboard bench bench-fetch postgres chromium clean
 
 install: $(STAMP)
 
@@ -44,6 +44,12 @@ dashboard: install
 
 bench: install
 	$(PY) benchmarks/bench_parsing.py
+
+## A whole fetch against the replica, timed per stage, with peak memory: the real captures (241 products), then
+## ~1,000 synthetic ones. BENCH_FETCH_ARGS=--postgres also runs each on a scratch PostgreSQL database.
+bench-fetch: install
+	$(PY) benchmarks/bench_fetch.py $(BENCH_FETCH_ARGS)
+	$(PY) benchmarks/bench_fetch.py --products 1000 $(BENCH_FETCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
