@@ -85,6 +85,8 @@ class Trees:
     def __init__(self, trees: list, rows: dict | None = None):
         self.trees = trees
         self.rows = rows or {}
+        self._all: list | None = None  # every (dict, parent key): walked once, read by several steps
+
 
     def deref(self, value, depth: int = 0):
         while isinstance(value, str) and depth < 8 and self.rows:
@@ -97,7 +99,14 @@ class Trees:
 
     def dicts(self, roots=None):
         """(dict, parent key) for every dict under `roots` (default: all trees), document order."""
-        stack = [(tree, None) for tree in reversed(roots if roots is not None else self.trees)]
+        if roots is not None:
+            return self._walk(roots)
+        if self._all is None:
+            self._all = list(self._walk(self.trees))
+        return iter(self._all)
+
+    def _walk(self, roots):
+        stack = [(tree, None) for tree in reversed(roots)]
         seen_rows: set[int] = set()
         count = 0
         while stack and count < MAX_NODES:
