@@ -1,6 +1,7 @@
 """`make dashboard`: the Gap replica, a real scrapyd and the dashboard, on loopback ports.
 
     python -m dashboard.run [--port 5000] [--scrapyd-port 6800] [--replica-port 8765] [--real-gap]
+                            [--synthetic-colours N]
 
 Ports that are taken are replaced by free ones. With --real-gap (or GAP_API_BASE/GAP_WEB_BASE/GAP_IMAGE_BASE set)
 no replica is started and crawls go to the real Gap sites. Ctrl-C stops everything; running crawls end `failed`.
@@ -32,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scrapyd-port", type=int, default=int(os.environ.get("SCRAPYD_PORT", 6800)))
     parser.add_argument("--replica-port", type=int, default=int(os.environ.get("REPLICA_PORT", 8765)))
     parser.add_argument("--real-gap", action="store_true", help="no replica: crawl the real Gap sites")
+    parser.add_argument("--synthetic-colours", type=int, metavar="N",
+                        default=int(os.environ.get("REPLICA_SYNTHETIC_COLOURS") or 0),
+                        help="the replica also serves the synthetic category cid 999999 with N colours (for trying "
+                             "the dashboard with a big fetch)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C works even when started in the background
 
@@ -50,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         replica_port = pick_port(args.replica_port)
         replica_url = f"http://127.0.0.1:{replica_port}"
         replica = subprocess.Popen(
-            [sys.executable, "-m", "tests.replica", "--port", str(replica_port)],
+            [sys.executable, "-m", "tests.replica", "--port", str(replica_port),
+             "--synthetic-colours", str(max(args.synthetic_colours, 0))],
             cwd=PROJECT_ROOT,
             stdout=subprocess.DEVNULL,
             start_new_session=True,
@@ -88,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  scrapyd     {scrapyd.url}/   (log: tmp/scrapyd/scrapyd.log, crawl logs: tmp/scrapyd/logs/)")
     if replica_url:
         print(f"  Gap replica {replica_url}/   (crawls go here; try https://www.gap.com/browse/women/jeans?cid=5664#department=136)")
+        if args.synthetic_colours > 0:
+            from tests.replica.catalog import SYNTHETIC_CID
+
+            print(f"              synthetic category, {args.synthetic_colours} colours: "
+                  f"https://www.gap.com/browse/men/synthetic?cid={SYNTHETIC_CID}#department=75")
     else:
         print("  Gap         the real sites (no replica)")
     print(f"  database    {database_url}")
