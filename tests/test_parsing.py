@@ -873,10 +873,51 @@ def test_46_sitewide_banner_and_hidden_offers_are_not_discounts():
         color={"name": None, "cc_id": "720111002"},
         sizes=opts("M", True), dimensions=["size"], variants=[variant("M")],
         price={"current": "40.00", "regular": "69.95", "currency": "USD", "percent_off": 43},
-        discounts=[{"text": "Extra 40% off with code SAVE", "percent": 40, "applies": None, "excluded": False},
+        discounts=[{"text": "Extra 40% off with code SAVE", "percent": 40, "applies": "checkout",
+                    "excluded": False},
                    {"text": "Buy 1 get 1 50% off", "percent": 50, "applies": None, "excluded": False}],
         available=True, sources=["markup"],
     )
+
+
+def test_47_state_panel_paragraph_split_into_lines():
+    """A state panel whose body is one rich-text string (`"Soft rib knit.<br>Scoop neck."`, `"<p>..</p><p>..</p>"`
+    under `content`) is a paragraph: one bullet per line, as a markup `<p>` broken by `<br>` (it was one bullet, or
+    nothing for `content`); an item of a bullet list stays one bullet, as a markup `<li>` does."""
+    assert parse("47_state_panel_paragraph_lines.html") == expected(
+        cc_id="604411002", style_id="604411", title="Ribbed Tank",
+        url="https://www.gap.com/browse/product.do?pid=604411002", color={"name": None, "cc_id": "604411002"},
+        sizes=opts("S", True), dimensions=["size"], variants=[variant("S")],
+        price={"current": "19.95", "regular": "19.95", "currency": "USD", "percent_off": None},
+        available=True, sources=["flight", "markup"],
+        details={"Overview": ["Soft rib knit.", "Scoop neck.", "Fitted."],
+                 "Fabric & care": ["95% cotton, 5% spandex.", "Machine wash."],
+                 "Fit & sizing": ["Fitted. Hits at the hip.", "Model is 5'10\""]},
+    )
+
+
+def test_48_french_messages_and_promo_codes():
+    """French Canadian messages ("supplémentaire", "à la caisse", "dans l'appli", "durée limitée", "Exclu des
+    promotions") and a promo code ("with code GAPSAVE", entered at checkout) were read without `applies` or
+    exclusion."""
+    assert parse("48_french_and_promo_code_messages.html") == expected(
+        cc_id="612345002", title="Jean droit taille haute",
+        url="https://www.gapcanada.ca/fr/browse/product.do?pid=612345002",
+        color={"name": None, "cc_id": "612345002"},
+        sizes=opts("28", True), dimensions=["size"], variants=[variant("28")],
+        price={"current": "29.99", "regular": "59.99", "currency": "CAD", "percent_off": 50},
+        discounts=[
+            {"text": "Rabais supplémentaire de 20 % à la caisse", "percent": 20, "applies": "checkout",
+             "excluded": False},
+            {"text": "Offre d'une durée limitée : 15 % de rabais dans l'appli", "percent": 15, "applies": "app",
+             "excluded": False},
+            {"text": "Extra 10% off with code GAPSAVE", "percent": 10, "applies": "checkout", "excluded": False},
+            {"text": "Exclu des promotions", "percent": None, "applies": None, "excluded": True}],
+        excluded_from_promotions=True, available=True, sources=["markup"],
+    )
+    assert parse_message("50 % de rabais + 20 % de rabais supplémentaire")["percent"] == 20
+    assert parse_message("12,5 % de rabais : durée limitée") == {
+        "text": "12,5 % de rabais : durée limitée", "percent": 12.5, "applies": "limited_time", "excluded": False}
 
 
 def test_46_a_hidden_message_still_counts_when_no_visible_one_says_anything():

@@ -15,9 +15,12 @@ import re
 from .values import clean, fold, percent_number, unescape
 
 _PCT = r"\s*(?:%|percent\b|pct\b)"
-_PERCENT = re.compile(r"(\d{1,3}(?:\.\d+)?)" + _PCT, re.I)
-_EXTRA = re.compile(r"(?:extra|additional|another|plus|\+)\s+(?:an?\s+)?(?:extra\s+)?(\d{1,3}(?:\.\d+)?)" + _PCT,
-                    re.I)
+_PERCENT = re.compile(r"(\d{1,3}(?:[.,]\d+)?)" + _PCT, re.I)  # "12,5 %" on French pages
+_EXTRA = re.compile(r"(?:extra|additional|another|plus|\+)\s+(?:an?\s+)?(?:extra\s+)?(\d{1,3}(?:\.\d+)?)" + _PCT
+                    # French Canadian: "rabais supplémentaire de 20 %", "20 % de rabais supplémentaire"
+                    + r"|suppl[ée]mentaires?\s+de\s+(\d{1,3}(?:[.,]\d+)?)" + _PCT
+                    + r"|(\d{1,3}(?:[.,]\d+)?)" + _PCT + r"\s+(?:de\s+(?:rabais|r[ée]duction)\s+)?"
+                    r"(?:suppl[ée]mentaires?|de\s+plus)\b", re.I)
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 _EXCLUDED = re.compile(
     r"excl(?:u\w*|\.)?\s+from\s+(?:all\s+|any\s+|the\s+)?(?:promo|discount|offer|coupon|sale|sitewide)"
@@ -26,12 +29,21 @@ _EXCLUDED = re.compile(
     r"|no\s+(?:promo(?:tion)?s?|discounts?|coupons?|promo\s+codes?)\s+(?:apply|applies|allowed|accepted)"
     r"|(?:promo(?:tion)?s?|discounts?|coupons?|promo\s+codes?)\s+(?:do(?:es)?\s+not|don'?t|cannot|can'?t)\s+(?:apply"
     r"|be\s+applied)"
-    r"|promo(?:tion)?s?\s+excluded", re.I)
-_APP = re.compile(r"\bapps?\b|\bin-app\b", re.I)  # "in the app", "app exclusive"; not "apply"
+    r"|promo(?:tion)?s?\s+excluded"
+    # French Canadian: "Exclu des promotions", "Non admissible aux rabais"
+    r"|(?:exclue?s?|non\s+admissibles?|inadmissibles?)\s+(?:des|aux|de\s+toutes?\s+les|à\s+toute)\s+"
+    r"(?:promo|rabais|offre|r[ée]duction|solde)", re.I)
+_APP = re.compile(r"\bapps?\b|\bin-app\b|\bappli(?:cation)?\b", re.I)  # "in the app", "app exclusive", "dans
+# l'appli"; not "apply"
 _CHECKOUT = re.compile(r"\bat\s+check[-\s]?out\b|\bin\s+(?:your\s+|the\s+)?(?:cart|bag)\b|\bapplied\s+at\s+"
-                       r"check[-\s]?out|\bat\s+(?:the\s+)?register\b|\bcheckout\b", re.I)
+                       r"check[-\s]?out|\bat\s+(?:the\s+)?register\b|\bcheckout\b"
+                       # a promo code is entered at checkout ("Extra 40% off with code SAVE")
+                       r"|\b(?:with|use|using|enter)\s+(?:promo\s+|the\s+|your\s+)?code\b|\bpromo\s+code\b"
+                       r"|(?:à|a)\s+la\s+caisse\b|\bdans\s+(?:le|votre)\s+panier\b|\bavec\s+le\s+code\b",
+                       re.I)
 _LIMITED = re.compile(r"\blimited[-\s]+time\b|\btoday\s+only\b|\bends\s+(?:today|tonight|soon)\b|\bflash\s+sale\b"
-                      r"|\b\d+\s+hours?\s+only\b|\bthis\s+weekend\s+only\b|\bfor\s+a\s+limited\b", re.I)
+                      r"|\b\d+\s+hours?\s+only\b|\bthis\s+weekend\s+only\b|\bfor\s+a\s+limited\b"
+                      r"|dur[ée]e\s+limit[ée]e|temps\s+limit[ée]|aujourd'?\s*hui\s+seulement", re.I)
 
 
 def parse_message(text: str) -> dict:
@@ -43,11 +55,11 @@ def parse_message(text: str) -> dict:
     if not excluded:
         extra = _EXTRA.search(text)
         if extra:
-            percent = percent_number(extra.group(1))
+            percent = percent_number(next(g for g in extra.groups() if g).replace(",", "."))
         else:
             match = _PERCENT.search(text)
             if match:
-                percent = percent_number(match.group(1))
+                percent = percent_number(match.group(1).replace(",", "."))
         if _APP.search(text):
             applies = "app"
         elif _CHECKOUT.search(text):

@@ -35,7 +35,7 @@ def _money(match) -> tuple[str | None, str | None]:
         return amount(match.group(2)), currency_of(match.group(1))
     country = match.group(5)
     return amount(match.group(3)), currency_of(f"{country}{match.group(4)}" if country else match.group(4))
-_PERCENT_OFF = re.compile(r"(\d{1,3})\s*%\s*off", re.I)
+_PERCENT_OFF = re.compile(r"(\d{1,3})\s*%\s*(?:off|de\s+rabais|de\s+r[ée]duction)", re.I)  # also French
 _OOS_WORDS = re.compile(r"out[\s-]*of[\s-]*stock|sold[\s-]*out|unavailable|not\s+available", re.I)
 _OOS_TOKENS = ("outofstock", "out-of-stock", "out_of_stock", "unavailable", "soldout", "sold-out", "disabled",
                "notavailable")
@@ -52,11 +52,13 @@ _PROMO = re.compile(
     r"|\bbogo\b|buy\s+\d|\bfree\b", re.I)
 _PROMO_STRONG = re.compile(
     r"extra\s+\d{1,3}\s*%|\d{1,3}\s*%\s*off|exclu\w*\s+from\s+(?:all\s+|any\s+)?promo|not\s+eligible\s+for\s+"
-    r"(?:promo|discount)|final\s+sale", re.I)
+    r"(?:promo|discount)|final\s+sale"
+    r"|suppl[ée]mentaire|\d{1,3}\s*%\s*de\s+(?:rabais|r[ée]duction)|exclue?s?\s+des\s+promo|vente\s+finale", re.I)
 _STYLE_TEXT = re.compile(r"\bstyle\s*(?:#|no\.?|number|id)\s*:?\s*(\d{5,8})\b", re.I)
 _STYLE_TEXT_LOWER = re.compile(r"style\s*(?:#|no\.?|number|id)\s*:?\s*\d{5,8}")  # on lowercased text: fast
-_BARE_PERCENT = re.compile(r"^[(\-–\s]*(?:save\s+)?\d{1,3}\s*%\s*off[)\s]*$", re.I)  # the markdown label
-_PROMO_HINTS = ("% off", "%off", "exclu", "final sale", "eligible")
+_BARE_PERCENT = re.compile(r"^[(\-–\s]*(?:save\s+|[ée]conomisez\s+)?\d{1,3}\s*%\s*(?:off|de\s+rabais|de\s+"
+                           r"r[ée]duction)?[)\s]*$", re.I)  # the markdown label
+_PROMO_HINTS = ("% off", "%off", "exclu", "final sale", "eligible", "% de r", "vente finale", "admissible")
 _TITLE_SUFFIX = re.compile(r"\s*[|\-–—]\s*(?:Gap|Gap Factory|GapFactory|Old Navy|Banana Republic|Athleta)\b.*$",
                            re.I)
 _COLOR_PREFIX = re.compile(r"^(?:colou?r|selected colou?r)\s*:\s*", re.I)

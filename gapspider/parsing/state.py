@@ -17,7 +17,7 @@ import re
 from .facts import add_option, add_unique, new_facts
 from .values import (
     all_fit_labels, amount, availability, clean, currency_code, id_text, is_fit_label, is_length_label,
-    looks_like_cc_id, percent_number, plain_text, unescape,
+    looks_like_cc_id, percent_number, plain_lines, plain_text, unescape,
 )
 
 MAX_NODES = 200_000
@@ -587,10 +587,13 @@ def _read_messages(nodes, trees: Trees, facts: dict) -> None:
 
 
 def _bullets(value, trees: Trees) -> list[str]:
+    """A panel's bullets: a list gives one bullet per item (a `<br>` inside an item is a line of that bullet,
+    as in a markup `<li>`); a single rich-text string is a paragraph, one bullet per line as in the markup."""
     value = trees.deref(value)
     out: list[str] = []
     if isinstance(value, str):
-        add_unique(out, plain_text(value))
+        for line in plain_lines(value):
+            add_unique(out, line)
     elif isinstance(value, list):
         for item in value[:200]:
             item = trees.deref(item)
@@ -608,7 +611,8 @@ def _panel(item: dict, trees: Trees, fallback_title=None) -> tuple[str | None, l
     for key in DETAIL_LIST_KEYS:
         if key in lk:
             bullets = _bullets(lk[key], trees)
-            if bullets and isinstance(trees.deref(lk[key]), list) or key in ("bullets", "bulletattributes"):
+            if bullets and (isinstance(trees.deref(lk[key]), list) or title) or key in ("bullets",
+                                                                                         "bulletattributes"):
                 return title, bullets
     return title, []
 

@@ -43,6 +43,18 @@ def plain_text(value) -> str | None:
     return text
 
 
+def plain_lines(value) -> list[str]:
+    """A rich-text paragraph of structured data as the lines a shopper sees: split where its HTML breaks a line
+    (`<br>`, `<p>`, `<li>`...), each line as `plain_text` gives it; plain text is one line."""
+    text = unescape(value)
+    if not text:
+        return []
+    if "<" not in text or not _HTML_TAG.search(text):
+        return [text]
+    marked = _HTML_TAG.sub(lambda m: "" if _INLINE.match(m.group(2)) else "\ue000", text)
+    return [line for line in (unescape(part) for part in marked.split("\ue000")) if line]
+
+
 def fold(value) -> str:
     """A comparison key: whitespace collapsed, case folded, a few look-alike characters unified."""
     text = clean(value) or ""
