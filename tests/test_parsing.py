@@ -920,6 +920,65 @@ def test_48_french_messages_and_promo_codes():
         "text": "12,5 % de rabais : durée limitée", "percent": 12.5, "applies": "limited_time", "excluded": False}
 
 
+def test_49_markup_only_page_colour_by_shown_name():
+    """Only the README's markup, no canonical link and no swatch marked selected: the page's colour is the swatch
+    named like `pdp-color-value` ("Navy Uniform" -> its container id); cc_id was null."""
+    assert parse("49_markup_only_colour_by_shown_name.html") == expected(
+        cc_id="812345002", title="Vintage Soft Crewneck T-Shirt",
+        color={"name": "Navy Uniform", "cc_id": "812345002"},
+        colors=[{"name": "Navy Uniform", "cc_id": "812345002", "available": True},
+                {"name": "Optic White", "cc_id": "812345012", "available": False},
+                {"name": "Heather Grey", "cc_id": "812345022", "available": True}],
+        sizes=opts("XS", False, "S", True, "M", True, "L", True), dimensions=["size"],
+        variants=[variant("XS", None, False), variant("S"), variant("M"), variant("L")],
+        price={"current": "14.99", "regular": "14.99", "currency": "USD", "percent_off": None},
+        available=True,
+        details={"Fabric & care": ["100% cotton.", "Machine wash."], "Fit & sizing": ["Easy fit."]},
+        images=["https://content.gapinc.com/webcontent/0055/111/222/cn55111222.jpg",
+                "/webcontent/0055/111/223/cn55111223.jpg"],
+        sources=["markup"],
+    )
+
+
+def test_50_legacy_fit_variants_prices_in_the_colour_entry():
+    """A 2023 `__PRODUCT_PAGE_STATE__` alone, whose prices and price type sit in the page colour's entry of each
+    fit's `productStyleColors` (not on the product or its SKUs): they were not read ("no price on the page")."""
+    assert parse("50_legacy_fit_variants_colour_prices.html") == expected(
+        cc_id="411122002", style_id="411122", title="Mid Rise Universal Legging Jeans",
+        color={"name": "Dark Indigo", "cc_id": "411122002"},
+        colors=[{"name": "Dark Indigo", "cc_id": "411122002", "available": True},
+                {"name": "Black", "cc_id": "411122012", "available": True}],
+        sizes=opts("26", True, "27", False), fits=opts("Regular", True, "Petite", False),
+        dimensions=["size", "fit"],
+        variants=[variant("26", "Regular", True, "4111220020026", "34.99"),
+                  variant("27", "Regular", False, "4111220020027", "34.99"),
+                  variant("26", "Petite", False, "4111220020126", "34.99"),
+                  variant("27", "Petite", False, "4111220020127", "34.99")],
+        price={"current": "34.99", "regular": "69.95", "currency": None, "percent_off": 50}, price_type="M",
+        available=True, details={"Fabric & care": ["98% cotton, 2% spandex", "Machine wash"]},
+        sources=["legacy_state"], warnings=["price: the page does not say which currency"],
+    )
+
+
+def test_51_next_data_fit_sizes_skus_in_cents():
+    """`__NEXT_DATA__` (without a `page` key) whose one fit holds its sizes, each size its SKUs (`variants` ->
+    `sizes` -> `skus`), stock as `inventoryCount` 0, prices in cents (`centAmount`, `currentPriceInCents`) and the
+    currency as an object: no sizes, SKUs or prices were read, and the source was named `json_script`."""
+    assert parse("51_next_data_fit_sizes_skus_in_cents.html") == expected(
+        cc_id="500600012", style_id="500600", title="Organic Cotton Pocket Tee",
+        url="https://www.gap.com/browse/product.do?pid=500600012",
+        color={"name": "Sage Green", "cc_id": "500600012"},
+        colors=[{"name": "Sage Green", "cc_id": "500600012", "available": True},
+                {"name": "Rust", "cc_id": "500600022", "available": True}],
+        sizes=opts("S", False, "M", True, "L", True), dimensions=["size"],
+        variants=[variant("S", None, False, "5006000120001", "19.99"),
+                  variant("M", None, True, "5006000120002", "19.99"),
+                  variant("L", None, True, "5006000120003", "19.99")],
+        price={"current": "19.99", "regular": "24.00", "currency": "USD", "percent_off": 17},
+        available=True, sources=["next_data"],
+    )
+
+
 def test_46_a_hidden_message_still_counts_when_no_visible_one_says_anything():
     html = ("<html><body><h1 class='pdp-product-title'>Tee</h1><div class='pdp-promo-message' hidden>"
             "Excluded from promotions</div></body></html>")

@@ -134,7 +134,9 @@ def _embedded(doc, cc_id, warnings):
         warnings.extend(source_warnings)
         if not trees:
             continue
-        if name == "json_script" and any(isinstance(t, dict) and "props" in t and "page" in t for t in trees):
+        if name == "json_script" and any(isinstance(t, dict) and "props" in t and (
+                "page" in t or "buildId" in t or isinstance(t["props"], dict) and "pageProps" in t["props"])
+                for t in trees):  # Next.js: {"props": {"pageProps": ...}, "page": ..., "buildId": ...}
             name = "next_data"
         try:
             facts = state.interpret(state.Trees(trees, rows), cc_id=cc_id)

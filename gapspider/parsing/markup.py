@@ -17,7 +17,7 @@ from .document import (
 )
 from .facts import add_option, add_unique, new_facts
 from .values import (
-    all_fit_labels, amount, clean, currency_of, id_text, is_length_label, percent_number, pid_of,
+    all_fit_labels, amount, clean, currency_of, fold, id_text, is_length_label, percent_number, pid_of,
 )
 
 # "$44.00", "CA$44.00", "CA $44.00"; or, as French Canadian pages print them, the symbol after the amount:
@@ -491,6 +491,12 @@ def _colors(index: "Index", facts: dict, labels: _Labels) -> None:
     element = first_visible(values)
     name = visible_text(element) if element is not None else None
     facts["color_name"] = _COLOR_PREFIX.sub("", name) if name else selected_name
+    if not facts.get("selected_cc") and facts["color_name"]:
+        # no swatch marked selected: the swatch named like the shown colour is the page's colour
+        wanted = fold(facts["color_name"])
+        matches = {c["cc_id"] for c in facts["colors"] if c["cc_id"] and fold(c["name"]) == wanted}
+        if len(matches) == 1:
+            facts["selected_cc"] = matches.pop()
 
 
 # ---------------------------------------------------------------- messages, details, images, ids

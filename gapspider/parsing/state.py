@@ -17,7 +17,7 @@ import re
 from .facts import add_option, add_unique, new_facts
 from .values import (
     all_fit_labels, amount, availability, clean, currency_code, id_text, is_fit_label, is_length_label,
-    looks_like_cc_id, percent_number, plain_lines, plain_text, unescape,
+    decents, looks_like_cc_id, percent_number, plain_lines, plain_text, unescape,
 )
 
 MAX_NODES = 200_000
@@ -301,9 +301,20 @@ def _variant_from(item: dict, trees: Trees, fit_hint: str | None = None) -> dict
             fit = dim2
         else:
             length = dim2
-    price = amount(pick(lk, CURRENT_KEYS + ("price",), trees))
-    return {"size": size, "fit": fit, "length": length, "available": _avail(item),
-            "sku": id_text(pick(lk, SKU_KEYS, trees, kind=str)), "price": price}
+    price = amount(pick(decents(lk), CURRENT_KEYS + ("price",), trees))
+    sku, state = id_text(pick(lk, SKU_KEYS, trees, kind=str)), _avail(item)
+    if sku is None and state is None and price is None:
+        # a size that holds its SKUs: {"label": "S", "skus": [{"skuId": ..., "inventoryCount": 0, "price": ...}]}
+        rows = [trees.deref(r) for r in pick(lk, SKU_LIST_KEYS, trees, kind=list) or []]
+        rows = [r for r in rows if isinstance(r, dict)]
+        if rows:
+            states = [s for s in (_avail(r) for r in rows) if s is not None]
+            prices = {p for p in (_current_price(r, trees) for r in rows) if p}
+            state = any(states) if states else None
+            price = prices.pop() if len(prices) == 1 else None
+            if len(rows) == 1:
+                sku = id_text(pick(rows[0], SKU_KEYS, trees, kind=str))
+    return {"size": size, "fit": fit, "length": length, "available": state, "sku": sku, "price": price}
 
 
 def _read_sizes(nodes, trees: Trees, facts: dict) -> None:
@@ -445,8 +456,20 @@ def _read_sku_lists(nodes, trees: Trees, facts: dict, cc_id: str | None) -> None
                 return
 
 
+def _current_price(node: dict, trees: Trees) -> str | None:
+    """The current price of a node: under its `price`-like dict, else its own current-price keys."""
+    for key in PRICE_DICT_KEYS:
+        value = pick(node, (key,), trees)
+        if isinstance(value, dict):
+            found = amount(pick(decents(value), CURRENT_IN_PRICE_KEYS, trees))
+            if found:
+                return found
+    return amount(pick(decents(node), CURRENT_KEYS + ("price",), trees))
+
+
 def _read_fit_variants(rows: list[dict], trees: Trees, facts: dict, cc_id: str | None) -> None:
-    """Gap 2023: `variants` = [{"name": "Regular", "productStyleColors": [[colour...]]}, ...]."""
+    """Gap 2023: `variants` = [{"name": "Regular", "productStyleColors": [[colour...]]}, ...]; also fits that
+    hold their sizes themselves (`variants` -> `sizes` -> `skus`)."""
     fits: list[dict] = []
     variants: list[dict] = []
     for row in rows:
@@ -454,13 +477,19 @@ def _read_fit_variants(rows: list[dict], trees: Trees, facts: dict, cc_id: str |
         colours = pick(row, ("productstylecolors", "colors", "colours", "stylecolors"), trees, kind=list) or []
         colours = [c for c in _flatten(colours, trees) if isinstance(c, dict)]
         mine = next((c for c in colours if cc_id and id_text(pick(c, COLOR_ID_KEYS, kind=str)) == cc_id), None)
+        if mine is None and not colours:
+            mine = row  # the fit's own sizes: {"name": "Regular", "sizes": [{"label": "S", "skus": [...]}]}
+        elif mine is not None:
+            facts.setdefault("fit_colour_entries", []).append(mine)  # the page colour's entry: its prices too
         sizes = pick(mine, ("sizes", "skus"), trees, kind=list) if mine else None
         state = _avail(row)
         if sizes:
             row_variants = [v for v in (_variant_from(s, trees, fit_hint=fit) for s in _flatten(sizes, trees)
                                         if isinstance(s, dict)) if v]
+            colour_price = _current_price(mine, trees) if mine is not row else None
             for variant in row_variants:
                 variant["fit"], variant["length"] = fit, None
+                variant["price"] = variant["price"] or colour_price
             variants.extend(row_variants)
         # A fit's own stock only when the row states it: derived from SKUs it would outvote the page.
         add_option(fits, fit, state)
@@ -526,6 +555,7 @@ def _read_price(nodes, trees: Trees, facts: dict) -> None:
                 scopes.append((value, CURRENT_IN_PRICE_KEYS))
         scopes.append((node, CURRENT_KEYS + ("price",)))
         for scope, current_keys in scopes:
+            scope = decents(scope)
             if facts["current"] is None:
                 value = pick(scope, current_keys, trees)
                 facts["current"] = amount(value) if not isinstance(value, list) else None
@@ -534,7 +564,11 @@ def _read_price(nodes, trees: Trees, facts: dict) -> None:
             if facts["regular"] is None:
                 facts["regular"] = amount(pick(scope, REGULAR_KEYS, trees))
             if facts["currency"] is None:
-                facts["currency"] = currency_code(pick(scope, CURRENCY_KEYS, trees, kind=str))
+                value = pick(scope, CURRENCY_KEYS, trees)
+                if isinstance(value, dict):  # {"code": "USD", "symbol": "$"}
+                    value = pick(value, ("code", "isocode", "currencycode", "iso", "id", "symbol"), trees,
+                                 kind=str)
+                facts["currency"] = currency_code(value) if isinstance(value, str) else None
             if facts["percent_off"] is None:
                 facts["percent_off"] = percent_number(pick(scope, PERCENT_KEYS, trees, kind=str))
             if facts["price_type"] is None:
@@ -737,7 +771,7 @@ def interpret(trees: Trees, *, cc_id: str | None = None) -> dict:
         _read_dimension_groups(nodes_colour_first, trees, facts)
     _fill_options_from_variants(facts)
 
-    _read_price(nodes_colour_first, trees, facts)
+    _read_price(nodes_colour_first + facts.get("fit_colour_entries", []), trees, facts)
     _read_messages(nodes_colour_first, trees, facts)
     if not facts["messages"]:
         _read_messages([n for n, _ in trees.dicts()], trees, facts)

@@ -91,11 +91,38 @@ _SYMBOL = re.compile(r"\b(?:(CAD|CA|USD|US|AU|MX)\s?|(C|A))\$|(€|£|¥|\$)")
 _SYMBOL_CODES = dict(CURRENCY_SYMBOLS)
 
 
+def decents(node: dict) -> dict:
+    """`node` with amounts given in cents also under their plain name: `"currentPriceInCents": 2400` ->
+    `"currentprice": 24.00`, `{"centAmount": 2400, "fractionDigits": 2}` -> `"amount"`; other nodes as they are."""
+    if not any(isinstance(k, str) and "cent" in k.lower() for k in node):
+        return node
+    out = {str(k).lower(): v for k, v in node.items()}
+    for key, value in list(out.items()):
+        if not isinstance(value, (int, float, str)) or isinstance(value, bool):
+            continue
+        if key == "centamount":
+            base, digits = "amount", out.get("fractiondigits", 2)
+        elif key.endswith("cents") and key != "percents":
+            base, digits = key[:-7] if key.endswith("incents") else key[:-5], 2
+            base = base.rstrip("_") or "amount"
+        else:
+            continue
+        try:
+            number = Decimal(str(value).strip()) / (Decimal(10) ** int(digits))
+        except (InvalidOperation, ValueError, TypeError):
+            continue
+        if base not in out and number.is_finite():
+            out[base] = number
+    return out
+
+
 def amount(value) -> str | None:
-    """A money amount as a two-decimal string ("44.00"); accepts 44, 44.0, "44.0", "$1,234.5", "CA$ 44,00"."""
+    """A money amount as a two-decimal string ("44.00"); accepts 44, 44.0, "44.0", "$1,234.5", "CA$ 44,00";
+    a dict by its amount key (cents keys such as `centAmount`, `priceInCents` count, see `decents`)."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, dict):
+        value = decents(value)
         for key in ("amount", "value", "current", "currentPrice", "effectivePrice", "salePrice", "price", "min",
                     "minPrice", "raw", "regular", "regularPrice"):
             if key in value:
