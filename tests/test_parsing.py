@@ -979,6 +979,20 @@ def test_51_next_data_fit_sizes_skus_in_cents():
     )
 
 
+def test_52_state_stock_counts_as_strings():
+    """SKU stock as a count written as a string (`"inventoryCount": "0"`) was not read, and the size showed in
+    stock; a float count `0.0` too is out of stock. Also percent_off rounds half up (50.00 -> 24.75 is 50.5%)."""
+    assert parse("52_state_stock_counts_as_strings.html") == expected(
+        cc_id="620900002", style_id="620900", title="Sherpa Jacket",
+        color={"name": "Oatmeal", "cc_id": "620900002"},
+        sizes=opts("S", False, "M", True, "L", False), dimensions=["size"],
+        variants=[variant("S", None, False, "1", "24.75"), variant("M", None, True, "2", "24.75"),
+                  variant("L", None, False, "3", "24.75")],
+        price={"current": "24.75", "regular": "50.00", "currency": "USD", "percent_off": 51},
+        available=True, sources=["flight"],
+    )
+
+
 def test_46_a_hidden_message_still_counts_when_no_visible_one_says_anything():
     html = ("<html><body><h1 class='pdp-product-title'>Tee</h1><div class='pdp-promo-message' hidden>"
             "Excluded from promotions</div></body></html>")

@@ -172,8 +172,11 @@ def _avail(node: dict, trees: Trees | None = None) -> bool | None:
             if state is not None:
                 return state
     for key in AVAIL_COUNT_KEYS:
-        if key in lk and isinstance(lk[key], (int, float)) and not isinstance(lk[key], bool):
-            return lk[key] > 0
+        value = lk.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value > 0
+        if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(?:\.\d+)?\s*", value):  # "0", "12": as numbers
+            return float(value) > 0
     return None
 
 
