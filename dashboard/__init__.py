@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from gapspider import db
 
-from dashboard import settings
+from dashboard import queries, settings
 from dashboard.scrapyd import ScrapydClient
 from dashboard.services import FetchChecker
 
@@ -38,6 +38,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["gapspider_sessions"] = db.session_factory(app.config["DATABASE_URL"])
     client = ScrapydClient.from_config(app.config)
     app.extensions["scrapyd"] = client
+    app.extensions["product_rows"] = queries.ProductRowsCache()
     checker = FetchChecker(
         app.extensions["gapspider_sessions"],
         client,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from collections import OrderedDict
+from types import SimpleNamespace
+from typing import Any, Callable
 
 from flask import abort
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from gapspider.db import active_fetch, find_group
-from gapspider.models import GapDataFetch, GapPage, PagesGroup, ProductData
+from gapspider.models import GapDataFetch, GapPage, PagesGroup, Product, ProductData
 
 
 def group_or_404(session: Session, group_id: int | str) -> PagesGroup:
@@ -86,3 +89,77 @@ def product_count(session: Session, fetch_id: int) -> int:
     return session.scalar(
         select(func.count(ProductData.id)).where(ProductData.gap_data_fetch_id == fetch_id)
     ) or 0
+
+
+# What presenters.product_row reads of a fetch's row and of its Product. The products table is built from these columns
+# only: not from the listing's JSON (listing_data, api_image_paths, image_urls, badges: ~8 kB a product, most of what a
+# fetch stores), which a page of the table never shows.
+PRODUCT_ROW_COLUMNS = (
+    "id", "position", "effective_price", "regular_price", "percentage_off", "price_type", "inventory_status",
+    "marketing_flags", "image_paths", "image_errors", "page_error", "parse_error", "parsed_data", "product_page_url",
+)
+PRODUCT_COLUMNS = ("cc_id", "style_id", "style_name", "cc_name", "cc_short_description")
+
+
+def product_row_sources(session: Session, fetch_id: int) -> list[SimpleNamespace]:
+    """The fetch's products in listing order, as light objects with the attributes product_row reads (`.product`
+    included): one query of plain columns, no ORM objects, no listing JSON."""
+    columns = [getattr(ProductData, name) for name in PRODUCT_ROW_COLUMNS]
+    product_columns = [getattr(Product, name).label(f"product_{name}") for name in PRODUCT_COLUMNS]
+    result = session.execute(
+        select(*columns, Product.id.label("product_id"), *product_columns)
+        .outerjoin(Product, Product.id == ProductData.product_id)
+        .where(ProductData.gap_data_fetch_id == fetch_id)
+        .order_by(ProductData.position, ProductData.id)
+    )
+    sources = []
+    for row in result:
+        values = row._mapping
+        source = SimpleNamespace(**{name: values[name] for name in PRODUCT_ROW_COLUMNS})
+        source.product = (
+            SimpleNamespace(**{name: values[f"product_{name}"] for name in PRODUCT_COLUMNS})
+            if values["product_id"] is not None else None
+        )
+        sources.append(source)
+    return sources
+
+
+def product_rows_fingerprint(session: Session, fetch_id: int) -> tuple:
+    """Changes whenever a row of the fetch or one of its Products is added, updated or removed (every write sets
+    updated_at): the number of rows and the latest updated_at of each table (one indexed aggregate query)."""
+    return tuple(
+        session.execute(
+            select(func.count(ProductData.id), func.max(ProductData.updated_at), func.max(Product.updated_at))
+            .outerjoin(Product, Product.id == ProductData.product_id)
+            .where(ProductData.gap_data_fetch_id == fetch_id)
+        ).one()
+    )
+
+
+class ProductRowsCache:
+    """The products table rows of the last few fetches shown, so that paging, searching and filtering a big fetch
+    (thousands of products) does not read and convert every row again on each click. An entry is used only while the
+    fetch's fingerprint (product_rows_fingerprint) is unchanged, so a running fetch and a `postprocess` redo are shown
+    as they are. The rows are shared between requests: read them, never change them."""
+
+    def __init__(self, size: int = 4):
+        self.size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[int, tuple[tuple, list[dict[str, Any]]]] = OrderedDict()
+
+    def rows(self, session: Session, fetch_id: int, build: Callable[[Any], dict[str, Any]]) -> list[dict[str, Any]]:
+        key = product_rows_fingerprint(session, fetch_id)
+        with self._lock:
+            entry = self._entries.get(fetch_id)
+            if entry is not None and entry[0] == key:
+                self._entries.move_to_end(fetch_id)
+                return entry[1]
+        rows = [build(source) for source in product_row_sources(session, fetch_id)]
+        if key != product_rows_fingerprint(session, fetch_id):
+            return rows  # written to meanwhile: right for this request, not worth keeping
+        with self._lock:
+            self._entries[fetch_id] = (key, rows)
+            self._entries.move_to_end(fetch_id)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return rows

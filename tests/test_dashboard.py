@@ -808,3 +808,63 @@ def test_form_pages_show_scrapyd_down_too(client, pg_url):
     html = client.get("/groups/new").get_data(as_text=True)
     assert "scrapyd <span data-health-text>unreachable</span>" in html
     assert "Fetch Data cannot start crawls" in html
+
+
+class Statements:
+    """Every SQL statement the app's engine runs inside the `with` block."""
+
+    def __init__(self, app):
+        self.engine = app.extensions["gapspider_sessions"].kw["bind"]
+        self.sql: list[str] = []
+
+    def _record(self, _conn, _cursor, statement, *_args):
+        self.sql.append(statement)
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc_info):
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+
+def test_the_products_table_reads_no_listing_json_and_is_read_again_only_when_the_fetch_changes(app, client, pg_url,
+                                                                                                output_root):
+    """A big fetch (thousands of products, ~8 kB of listing JSON each) must not be read and converted whole on every
+    click: the table reads only the columns it shows, once, and paging, search and filters reuse those rows until a
+    row of the fetch is written again."""
+    _group_id, fetch_id = seed_finished_fetch(pg_url, output_root)
+    app.config["PRODUCTS_PER_PAGE"] = 2
+    with Statements(app) as first:
+        assert client.get(f"/fetches/{fetch_id}").status_code == 200
+    product_reads = [s for s in first.sql if "parsed_data" in s]
+    assert len(product_reads) == 1
+    assert not [s for s in first.sql if "listing_data" in s or "api_image_paths" in s or "image_urls" in s]
+
+    for query in ("?page=2", "?q=jeans", "?availability=soldout", "?sort=price"):
+        with Statements(app) as again:
+            assert client.get(f"/fetches/{fetch_id}{query}").status_code == 200
+        assert not [s for s in again.sql if "parsed_data" in s], query
+        assert len(again.sql) <= len(first.sql), query
+    with Statements(app) as api:
+        assert client.get(f"/api/fetches/{fetch_id}/products").get_json()["count"] == 3
+    assert not [s for s in api.sql if "parsed_data" in s]
+
+    # A postprocess redo (or a running crawl) writes the rows: the table shows what is there now.
+    with db.session_scope(pg_url) as session:
+        row = session.scalars(select(ProductData).where(ProductData.gap_data_fetch_id == fetch_id)
+                              .order_by(ProductData.position)).first()
+        row.parsed_data = dict(row.parsed_data, title="Renamed Loose Jeans")
+    html = client.get(f"/fetches/{fetch_id}").get_data(as_text=True)
+    assert "Renamed Loose Jeans" in html
+    assert "Barrel Jeans, renamed" not in client.get(f"/fetches/{fetch_id}?page=2").get_data(as_text=True)
+    # A later fetch renames the Product of the unparsed row (whose name comes from the listing): shown at once too.
+    with db.session_scope(pg_url) as session:
+        unparsed = session.scalars(select(ProductData).where(ProductData.gap_data_fetch_id == fetch_id,
+                                                             ProductData.position == 2)).one()
+        session.get(Product, unparsed.product_id).style_name = "Barrel Jeans, renamed"
+    assert "Barrel Jeans, renamed" in client.get(f"/fetches/{fetch_id}?page=2").get_data(as_text=True)

@@ -16,6 +16,7 @@ from gapspider.models import ACTIVE_STATUSES, STATUSES, GapDataFetch
 
 from dashboard import presenters, queries, services
 from dashboard.database import check_fetches, fetch_checker, free_group_if_its_crawl_died, get_session, scrapyd_client
+from dashboard.views.fetches import product_rows
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -197,7 +198,7 @@ def fetch_products(fetch_id: int):
         return _error(f"unknown availability {availability!r} (expected one of: {', '.join(availabilities)})", 400)
     if sort not in presenters.SORTS:
         return _error(f"unknown sort {sort!r} (expected one of: {', '.join(presenters.SORTS)})", 400)
-    rows = [presenters.product_row(pd) for pd in queries.product_data(session_, fetch.id)]
+    rows = product_rows(session_, fetch.id)
     rows = presenters.filter_rows(rows, request.args.get("q", ""), availability, sort)
     for row in rows:
         row["thumbnail_url"] = (

@@ -38,6 +38,11 @@ def fetch_urls(fetch) -> dict[str, str]:
     }
 
 
+def product_rows(session, fetch_id: int) -> list[dict]:
+    """Every product row of the fetch (shared, read-only), from the app's cache while the fetch's rows are unchanged."""
+    return current_app.extensions["product_rows"].rows(session, fetch_id, presenters.product_row)
+
+
 @bp.get("/fetches")
 def index():
     check_fetches()
@@ -60,7 +65,7 @@ def show(fetch_id: int):
     except ValueError:
         page_number = 1
 
-    all_rows = [presenters.product_row(pd) for pd in queries.product_data(session, fetch.id)]
+    all_rows = product_rows(session, fetch.id)
     rows = presenters.filter_rows(all_rows, q, availability, sort)
     pages_total = max(1, math.ceil(len(rows) / per_page))
     page_number = min(page_number, pages_total)
