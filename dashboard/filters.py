@@ -37,7 +37,13 @@ def relative(value: dt.datetime | None) -> str:
     return f"{int(round(seconds / 86400))} days ago"
 
 
+def count(value) -> str:
+    """1234 -> '1,234', as the live updates print counters (toLocaleString), so a number does not change its look."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else ("" if value is None else str(value))
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.filters["count"] = count
     app.jinja_env.filters["dt"] = datetime_text
     app.jinja_env.filters["iso"] = presenters.iso
     app.jinja_env.filters["ago"] = relative

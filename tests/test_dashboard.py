@@ -727,6 +727,21 @@ def test_a_queued_fetch_has_no_elapsed_time_until_the_crawl_starts(client, pg_ur
     assert 4 <= state["elapsed_seconds"] < 60  # counted from the start of the crawl, not from the press
 
 
+def test_big_counters_are_written_with_thousands_separators_as_the_live_updates_write_them(client, pg_url):
+    group_id = make_group(pg_url)
+    fetch_id = active_fetch_for(pg_url, group_id, status="fetching_product_image")
+    with db.session_scope(pg_url) as session:
+        db.set_fetch(session, fetch_id, total_pages=13, processed_pages=13, total_products=2500, processed_products=2500,
+                     total_images=9966, processed_images=1234)
+    html = client.get(f"/fetches/{fetch_id}").get_data(as_text=True)
+    assert '<div class="value" data-count="products">2,500 / 2,500</div>' in html
+    assert '<div class="value" data-count="images">1,234 / 9,966</div>' in html
+    assert '<div class="value" data-count="pages">13 / 13</div>' in html
+    assert '<dd data-count="parsed">0 / 2,500</dd>' in html
+    group_page = client.get(f"/groups/{group_id}").get_data(as_text=True)
+    assert "1,234 / 9,966" in group_page
+
+
 def test_a_running_fetch_with_listing_rows_says_they_are_only_the_listing(client, pg_url, output_root):
     group_id, fetch_id = seed_finished_fetch(pg_url, output_root)
     with db.session_scope(pg_url) as session:
