@@ -5,14 +5,16 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from flask import abort
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from gapspider.db import active_fetch, find_group
 from gapspider.models import GapDataFetch, GapPage, PagesGroup, Product, ProductData
+
+from dashboard import paging
 
 
 def group_or_404(session: Session, group_id: int | str) -> PagesGroup:
@@ -67,11 +69,29 @@ def group_active_fetch(session: Session, group_id: int) -> GapDataFetch | None:
     return active_fetch(session, group_id)
 
 
-def recent_fetches(session: Session, group_id: int | None = None, limit: int = 50) -> list[GapDataFetch]:
-    query = select(GapDataFetch).options(selectinload(GapDataFetch.pages_group)).order_by(GapDataFetch.id.desc())
+def fetches_query(group_id: int | None = None, statuses: Sequence[str] | None = None) -> Select:
+    """Fetches, newest first (id descending: a stable order for paging), of one group and/or some statuses."""
+    query = select(GapDataFetch).order_by(GapDataFetch.id.desc())
     if group_id is not None:
         query = query.where(GapDataFetch.pages_group_id == group_id)
-    return list(session.scalars(query.limit(limit)))
+    if statuses is not None:
+        query = query.where(GapDataFetch.status.in_(list(statuses)))
+    return query
+
+
+def fetches_page(session: Session, query: Select, page: int, per_page: int, *, clamp: bool = False
+                 ) -> tuple[paging.Paging, list[GapDataFetch]]:
+    """One page of `query` (from fetches_query) and its Paging: a COUNT and one page of rows (with their groups).
+    `clamp`: a page past the last one shows the last one (HTML pages) instead of an empty page (the API)."""
+    total = paging.count(session, query)
+    page_ = paging.clamp(page, per_page, total) if clamp else paging.Paging(page, per_page, total)
+    if page_.offset >= total:
+        return page_, []
+    return page_, paging.rows(session, query.options(selectinload(GapDataFetch.pages_group)), page_)
+
+
+def group_fetch_count(session: Session, group_id: int) -> int:
+    return session.scalar(select(func.count(GapDataFetch.id)).where(GapDataFetch.pages_group_id == group_id)) or 0
 
 
 def product_data(session: Session, fetch_id: int) -> list[ProductData]:

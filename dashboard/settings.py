@@ -75,6 +75,7 @@ def from_environment() -> dict[str, Any]:
         "DASHBOARD_BACKGROUND_CHECK": _env_bool("DASHBOARD_BACKGROUND_CHECK", False),
         "DASHBOARD_SCHEDULE_GRACE": _env_float("DASHBOARD_SCHEDULE_GRACE", 60.0),
         "PRODUCTS_PER_PAGE": int(_env_float("DASHBOARD_PRODUCTS_PER_PAGE", 60)),
+        "FETCHES_PER_PAGE": int(_env_float("DASHBOARD_FETCHES_PER_PAGE", 50)),
         # Cookies: HttpOnly always; SameSite=Lax keeps them off cross-site POSTs.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

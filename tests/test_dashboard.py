@@ -11,7 +11,7 @@ import os
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from gapspider import db
 from gapspider.groups import add_page, create_group
@@ -684,6 +684,126 @@ def test_api_health_reports_scrapyd(client):
     assert response.get_json()["scrapyd"] == "unreachable"
 
 
+def make_fetches(db_url, group_id, n, status=SUCCEEDED) -> list[int]:
+    """`n` finished fetches of the group in one INSERT (cheap: no spider, no files); their ids, oldest first."""
+    with db.session_scope(db_url) as session:
+        ids = session.scalars(
+            insert(GapDataFetch).returning(GapDataFetch.id),
+            [
+                {"pages_group_id": group_id, "status": status, "folder_timestamp": f"2026010100{i:04d}"}
+                for i in range(n)
+            ],
+        ).all()
+        session.commit()
+        return sorted(ids)
+
+
+def test_api_fetch_lists_are_paged(client, pg_url):
+    group_id = make_group(pg_url)
+    done = make_fetches(pg_url, group_id, 120)
+    failed = make_fetches(pg_url, group_id, 10, status=FAILED)
+    newest_first = sorted(done + failed, reverse=True)
+    other = make_group(pg_url, title="Other")
+    make_fetches(pg_url, other, 3)
+    base = f"http://localhost/api/groups/{group_id}/fetches"
+
+    # Default page: 100 of 130, newest first, with the URL of the next page (filters kept, per_page said).
+    first = client.get(f"/api/groups/{group_id}/fetches")
+    body = first.get_json()
+    assert (body["total"], body["page"], body["per_page"], body["pages"], body["count"]) == (130, 1, 100, 2, 100)
+    assert [f["id"] for f in body["fetches"]] == newest_first[:100]
+    assert body["next"] == f"{base}?page=2&per_page=100" and body["previous"] is None
+    assert first.headers["Link"] == f'<{base}?page=2&per_page=100>; rel="next"'
+    last = client.get(body["next"]).get_json()  # a client follows `next` until it is null
+    assert [f["id"] for f in last["fetches"]] == newest_first[100:]
+    assert last["next"] is None and last["previous"] == f"{base}?page=1&per_page=100"
+
+    def page(query):
+        return client.get(f"/api/groups/{group_id}/fetches?{query}").get_json()
+
+    middle = page("page=2&per_page=50")
+    assert [f["id"] for f in middle["fetches"]] == newest_first[50:100]
+    assert middle["next"].endswith("?page=3&per_page=50") and middle["previous"].endswith("?page=1&per_page=50")
+    end = page("page=3&per_page=50")
+    assert [f["id"] for f in end["fetches"]] == newest_first[100:] and end["next"] is None
+    beyond = page("page=4&per_page=50")
+    assert (beyond["fetches"], beyond["total"], beyond["pages"], beyond["next"]) == ([], 130, 3, None)
+    assert beyond["previous"].endswith("?page=3&per_page=50")  # back to the last page
+    everything = page("per_page=1000")
+    assert everything["count"] == 130 and everything["pages"] == 1 and everything["next"] is None
+
+    # The cross-group list: the same paging, its filters kept in `next`; `limit` (its first name) is per_page.
+    all_failed = client.get(f"/api/fetches?status=failed&group={group_id}&per_page=4").get_json()
+    assert all_failed["total"] == 10 and [f["id"] for f in all_failed["fetches"]] == sorted(failed, reverse=True)[:4]
+    assert all_failed["next"] == f"http://localhost/api/fetches?status=failed&group={group_id}&page=2&per_page=4"
+    assert [f["id"] for f in client.get(all_failed["next"]).get_json()["fetches"]] == sorted(failed, reverse=True)[4:8]
+    every = client.get("/api/fetches?limit=7").get_json()
+    assert (every["total"], every["per_page"], every["count"]) == (133, 7, 7)
+    assert every["next"].endswith("/api/fetches?page=2&per_page=7")
+    assert client.get("/api/fetches?status=active").get_json()["total"] == 0
+
+    # Bad values are refused with what is accepted, not answered with some default page.
+    for path in (f"/api/groups/{group_id}/fetches", "/api/fetches"):
+        for query, message in (
+            ("page=0", "page must be an integer from 1, not '0'"),
+            ("page=two", "page must be an integer from 1, not 'two'"),
+            ("per_page=1001", "per_page must be an integer from 1 to 1000, not '1001'"),
+            ("per_page=0", "per_page must be an integer from 1 to 1000, not '0'"),
+            ("per_page=", "per_page must be an integer from 1 to 1000, not ''"),
+        ):
+            refused = client.get(f"{path}?{query}")
+            assert refused.status_code == 400 and refused.get_json()["error"] == message, (path, query)
+    assert client.get("/api/fetches?limit=5000").get_json()["error"] == "limit must be an integer from 1 to 1000, not '5000'"
+
+
+def test_api_products_are_paged_with_their_filters(client, pg_url, output_root):
+    _group_id, fetch_id = seed_finished_fetch(pg_url, output_root)
+    base = f"http://localhost/api/fetches/{fetch_id}/products"
+
+    def get(query=""):
+        response = client.get(f"/api/fetches/{fetch_id}/products?{query}")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()
+
+    def ccs(body):
+        return [p["cc_id"] for p in body["products"]]
+
+    default = get()
+    assert (default["total"], default["page"], default["per_page"], default["pages"], default["count"]) == (3, 1, 100, 1, 3)
+    assert default["next"] is None and default["previous"] is None and default["status"] == "succeeded"
+    first = get("per_page=1")
+    assert ccs(first) == ["796255962"] and (first["total"], first["pages"]) == (3, 3)
+    assert first["next"] == f"{base}?page=2&per_page=1"
+    assert first["products"][0]["thumbnail_url"].endswith("/0-vli.jpg")
+    middle = get("page=2&per_page=1")
+    assert ccs(middle) == ["796255963"] and middle["next"].endswith("?page=3&per_page=1")
+    last = get("page=3&per_page=1")
+    assert ccs(last) == ["796255964"] and last["next"] is None and last["previous"].endswith("?page=2&per_page=1")
+    beyond = get("page=4&per_page=1")
+    assert (beyond["products"], beyond["total"], beyond["count"], beyond["next"]) == ([], 3, 0, None)
+    assert get("per_page=1000")["count"] == 3
+
+    # Filters, sort and search page together: total counts the matching products, `next` keeps the filters.
+    in_stock = get("availability=instock&per_page=1")
+    assert ccs(in_stock) == ["796255962"] and in_stock["total"] == 2 and in_stock["pages"] == 2
+    assert in_stock["next"] == f"{base}?availability=instock&page=2&per_page=1"
+    assert ccs(client.get(in_stock["next"]).get_json()) == ["796255964"]
+    by_price = get("sort=price&per_page=2&page=2")
+    assert ccs(by_price) == ["796255963"] and by_price["total"] == 3
+    searched = get("q=jeans&sort=name&per_page=2")
+    assert ccs(searched) == ["796255964", "796255962"] and searched["next"].endswith("q=jeans&sort=name&page=2&per_page=2")
+
+    for query, message in (
+        ("page=0", "page must be an integer from 1, not '0'"),
+        ("page=1.5", "page must be an integer from 1, not '1.5'"),
+        ("per_page=1001", "per_page must be an integer from 1 to 1000, not '1001'"),
+        ("per_page=-1", "per_page must be an integer from 1 to 1000, not '-1'"),
+        ("availability=in_stock&page=2", "unknown availability 'in_stock' (expected one of: instock, available, partial, soldout)"),
+    ):
+        refused = client.get(f"/api/fetches/{fetch_id}/products?{query}")
+        assert refused.status_code == 400 and refused.get_json()["error"] == message, query
+
+
 # ---------------------------------------------------------------- what a user reads (found driving the dashboard)
 
 
@@ -765,6 +885,58 @@ def test_the_products_count_says_which_rows_a_page_shows(app, client, pg_url, ou
     assert count("?availability=soldout") == "1 shown of 3"
     app.config["PRODUCTS_PER_PAGE"] = 60
     assert count() == "3 shown"
+
+
+def test_the_fetches_list_pages_newer_and_older(app, client, pg_url):
+    group_id = make_group(pg_url)
+    newest_first = sorted(make_fetches(pg_url, group_id, 130), reverse=True)
+    assert app.config["FETCHES_PER_PAGE"] == 50
+
+    def shown(query=""):
+        html = client.get(f"/fetches{query}").get_data(as_text=True)
+        ids = [int(i) for i in re.findall(r'<td class="title-cell"><a href="/fetches/(\d+)">', html)]
+        pager = re.search(r'<nav class="card-foot pager".*?</nav>', html, re.S)
+        return ids, html, pager.group(0) if pager else ""
+
+    ids, html, pager = shown()
+    assert ids == newest_first[:50] and "130 in all" in html
+    assert "Page 1 of 3 · 1–50 of 130 fetches" in pager
+    assert '<a class="btn btn-sm" rel="next" href="/fetches?page=2">Older →</a>' in pager and "Newer" not in pager
+    ids, _html, pager = shown("?page=2")
+    assert ids == newest_first[50:100] and "Page 2 of 3 · 51–100 of 130 fetches" in pager
+    assert 'href="/fetches">← Newer</a>' in pager and 'href="/fetches?page=3">Older →</a>' in pager
+    ids, _html, pager = shown("?page=3")
+    assert ids == newest_first[100:] and "101–130 of 130" in pager and "Older" not in pager
+    assert shown("?page=99")[0] == newest_first[100:]  # past the end: the last page
+    assert shown("?page=abc")[0] == newest_first[:50]
+    app.config["FETCHES_PER_PAGE"] = 200
+    ids, _html, pager = shown()
+    assert ids == newest_first and pager == ""  # one page: no pager
+
+
+def test_a_groups_history_is_paged_and_its_delete_confirmation_counts_every_fetch(app, client, pg_url):
+    group_id = make_group(pg_url)
+    older = sorted(make_fetches(pg_url, group_id, 130), reverse=True)
+    running = active_fetch_for(pg_url, group_id)
+    newest_first = [running, *older]
+
+    def history(query=""):
+        html = client.get(f"/groups/{group_id}{query}").get_data(as_text=True)
+        section = html[html.index('id="history"'):]
+        return [int(i) for i in re.findall(r'<td class="title-cell"><a href="/fetches/(\d+)">', section)], html
+
+    ids, html = history()
+    assert ids == newest_first[:50] and "<span>131 fetches</span>" in html
+    assert f'href="/groups/{group_id}?page=2#history">Older →</a>' in html
+    ids, html = history("?page=3")
+    assert ids == newest_first[100:] and f'href="/groups/{group_id}?page=2#history">← Newer</a>' in html
+    # The running fetch is not on this page of the history, yet the group still says it is running.
+    assert f"Fetch #{running} is running" in html and "Delete the group" not in html
+    with db.session_scope(pg_url) as session:
+        db.set_fetch(session, running, status=FAILED, error_message="cancelled")
+    ids, html = history()
+    confirm = re.search(r'data-confirm="(Delete the group[^"]*)"', html).group(1)
+    assert confirm == "Delete the group “Women&#39;s denim” with its 1 page and 131 fetches? Files on disk are kept."
 
 
 def test_a_running_fetch_without_products_shows_no_empty_filters(client, pg_url):

@@ -14,11 +14,9 @@ from flask import Blueprint, current_app, jsonify, request, session, url_for
 
 from gapspider.models import ACTIVE_STATUSES, STATUSES, GapDataFetch
 
-from dashboard import presenters, queries, services
+from dashboard import paging, presenters, queries, services
 from dashboard.database import check_fetches, fetch_checker, free_group_if_its_crawl_died, get_session, scrapyd_client
 from dashboard.views.fetches import product_rows
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -122,12 +120,43 @@ def group(ref: str):
     return jsonify(payload)
 
 
+def _page_url(number: int, per_page: int) -> str:
+    """This request's URL (its filters kept) for page `number`."""
+    args = {k: v for k, v in request.args.items() if k not in ("page", "per_page", "limit")}
+    return url_for(request.endpoint, **(request.view_args or {}), **args, page=number, per_page=per_page, _external=True)
+
+
+def _paged(key: str, items: list, page: paging.Paging, **extra):
+    """The answer of a paged list: the items under `key`, `total`, `page`, `per_page`, `pages`, `next` and
+    `previous` (URLs or null), `count` (items in this answer); the same links in a `Link` header (RFC 8288)."""
+    next_url = _page_url(page.page + 1, page.per_page) if page.has_next else None
+    # The page before this one, or the last page when asked beyond it.
+    previous_url = _page_url(min(page.page - 1, max(1, page.pages)), page.per_page) if page.has_previous else None
+    response = jsonify(
+        **extra, total=page.total, page=page.page, per_page=page.per_page, pages=page.pages,
+        next=next_url, previous=previous_url, count=len(items), **{key: items},
+    )
+    links = [f'<{url}>; rel="{rel}"' for url, rel in ((next_url, "next"), (previous_url, "prev")) if url]
+    if links:
+        response.headers["Link"] = ", ".join(links)
+    return response
+
+
+def _paging_args(**kwargs) -> tuple[int, int]:
+    return paging.api_request(request.args, **kwargs)
+
+
 @bp.get("/groups/<ref>/fetches")
 def group_fetches(ref: str):
     check_fetches()
     session_ = get_session()
     group_ = queries.group_or_404(session_, ref)
-    return jsonify(fetches=[fetch_payload(f) for f in queries.recent_fetches(session_, group_.id, limit=200)])
+    try:
+        number, per_page = _paging_args()
+    except paging.PagingError as exc:
+        return _error(str(exc), 400)
+    page, rows = queries.fetches_page(session_, queries.fetches_query(group_.id), number, per_page)
+    return _paged("fetches", [fetch_payload(f) for f in rows], page)
 
 
 @bp.post("/groups/<ref>/fetches")
@@ -151,22 +180,23 @@ def start_fetch(ref: str):
 def fetches():
     check_fetches()
     session_ = get_session()
-    query = select(GapDataFetch).options(selectinload(GapDataFetch.pages_group)).order_by(GapDataFetch.id.desc())
     status = request.args.get("status", "")
+    statuses = None
     if status == "active":
-        query = query.where(GapDataFetch.status.in_(ACTIVE_STATUSES))
+        statuses = ACTIVE_STATUSES
     elif status:
         if status not in STATUSES:
             return _error(f"unknown status {status!r} (expected active or one of {', '.join(STATUSES)})", 400)
-        query = query.where(GapDataFetch.status == status)
+        statuses = [status]
     group_ref = request.args.get("group")
-    if group_ref:
-        query = query.where(GapDataFetch.pages_group_id == queries.group_or_404(session_, group_ref).id)
+    group_id = queries.group_or_404(session_, group_ref).id if group_ref else None
     try:
-        limit = max(1, min(500, int(request.args.get("limit", "100"))))
-    except ValueError:
-        return _error("limit must be a number", 400)
-    return jsonify(fetches=[fetch_payload(f) for f in session_.scalars(query.limit(limit))])
+        # `limit` is the name this list first had for per_page (kept as a synonym).
+        number, per_page = _paging_args(per_page_aliases=("limit",))
+    except paging.PagingError as exc:
+        return _error(str(exc), 400)
+    page, rows = queries.fetches_page(session_, queries.fetches_query(group_id, statuses), number, per_page)
+    return _paged("fetches", [fetch_payload(f) for f in rows], page)
 
 
 @bp.get("/fetches/<int:fetch_id>")
@@ -198,10 +228,17 @@ def fetch_products(fetch_id: int):
         return _error(f"unknown availability {availability!r} (expected one of: {', '.join(availabilities)})", 400)
     if sort not in presenters.SORTS:
         return _error(f"unknown sort {sort!r} (expected one of: {', '.join(presenters.SORTS)})", 400)
-    rows = product_rows(session_, fetch.id)
-    rows = presenters.filter_rows(rows, request.args.get("q", ""), availability, sort)
-    for row in rows:
+    try:
+        number, per_page = _paging_args()
+    except paging.PagingError as exc:
+        return _error(str(exc), 400)
+    rows = presenters.filter_rows(product_rows(session_, fetch.id), request.args.get("q", ""), availability, sort)
+    page = paging.Paging(number, per_page, len(rows))
+    shown = []
+    for row in page.slice(rows):
+        row = dict(row)  # the cached rows are shared: never change them
         row["thumbnail_url"] = (
             url_for("files.image", relpath=row["thumbnail"], _external=True) if row["thumbnail"] else None
         )
-    return jsonify(fetch_id=fetch.id, status=fetch.status, count=len(rows), products=rows)
+        shown.append(row)
+    return _paged("products", shown, page, fetch_id=fetch.id, status=fetch.status)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from flask import (
@@ -19,7 +18,7 @@ from flask import (
     url_for,
 )
 
-from dashboard import presenters, queries, services
+from dashboard import paging, presenters, queries, services
 from dashboard.database import check_fetches, get_session, scrapyd_client
 from dashboard.files_util import resolve_under_root
 from dashboard.forms import ActionForm
@@ -47,7 +46,11 @@ def product_rows(session, fetch_id: int) -> list[dict]:
 def index():
     check_fetches()
     session = get_session()
-    return render_template("fetches/index.html", fetches=queries.recent_fetches(session, limit=200))
+    page, fetches = queries.fetches_page(
+        session, queries.fetches_query(), paging.html_request(request.args), int(current_app.config["FETCHES_PER_PAGE"]),
+        clamp=True,
+    )
+    return render_template("fetches/index.html", fetches=fetches, paging=page)
 
 
 @bp.get("/fetches/<int:fetch_id>")
@@ -59,17 +62,10 @@ def show(fetch_id: int):
     q = request.args.get("q", "")
     availability = request.args.get("availability", "")
     sort = request.args.get("sort", "position")
-    per_page = int(current_app.config["PRODUCTS_PER_PAGE"])
-    try:
-        page_number = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page_number = 1
-
     all_rows = product_rows(session, fetch.id)
     rows = presenters.filter_rows(all_rows, q, availability, sort)
-    pages_total = max(1, math.ceil(len(rows) / per_page))
-    page_number = min(page_number, pages_total)
-    shown = rows[(page_number - 1) * per_page : page_number * per_page]
+    page = paging.clamp(paging.html_request(request.args), int(current_app.config["PRODUCTS_PER_PAGE"]), len(rows))
+    shown = page.slice(rows)
     summary = presenters.products_summary(all_rows)
     active_other = queries.group_active_fetch(session, fetch.pages_group_id)
     return render_template(
@@ -85,9 +81,10 @@ def show(fetch_id: int):
         sort=sort,
         sorts=presenters.SORTS,
         availability_filters=presenters.AVAILABILITY_FILTERS,
-        page_number=page_number,
-        pages_total=pages_total,
-        shown_from=(page_number - 1) * per_page + 1,
+        paging=page,
+        page_number=page.page,
+        pages_total=max(1, page.pages),
+        shown_from=page.offset + 1,
         group_busy=active_other is not None,
         has_pages=bool(group.pages),
         output_file=_output_file(fetch),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 
 from gapspider.groups import GroupError, create_group, rename_group
 
-from dashboard import queries, services
+from dashboard import paging, queries, services
 from dashboard.database import check_fetches, free_group_if_its_crawl_died, get_session, scrapyd_client
 from dashboard.forms import ActionForm, GroupForm, PageForm
 
@@ -57,13 +57,19 @@ def show(group_id: int):
     check_fetches()
     session = get_session()
     group = queries.group_or_404(session, group_id)
-    fetches = queries.recent_fetches(session, group.id, limit=100)
-    active = next((f for f in fetches if f.is_active), None)
+    page, fetches = queries.fetches_page(
+        session, queries.fetches_query(group.id), paging.html_request(request.args),
+        int(current_app.config["FETCHES_PER_PAGE"]), clamp=True,
+    )
+    # Not looked for among the rows shown: on an older page of the history the running fetch is not one of them.
+    active = queries.group_active_fetch(session, group.id)
     return render_template(
         "groups/show.html",
         group=group,
         pages=group.pages,
         fetches=fetches,
+        paging=page,
+        fetch_count=page.total,  # every fetch of the group (a COUNT), as the delete confirmation says
         active=active,
         page_form=PageForm(),
         action_form=ActionForm(),
