@@ -556,14 +556,12 @@ def test_concurrent_requests_overlap_in_the_log(replica):
     replica.add_fault(r"/webcontent/", delay=0.5)
     paths = ["/webcontent/0001/a.jpg", "/webcontent/0002/b.jpg"]
     threads = [threading.Thread(target=fetch, args=(replica.base_url + p,)) for p in paths]
-    started = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
-    assert time.monotonic() - started < 0.95  # served in parallel, not one after the other
+        thread.join(timeout=30)
     a, b = replica.log
-    assert a["start"] < b["end"] and b["start"] < a["end"]
+    assert a["start"] < b["end"] and b["start"] < a["end"]  # served in parallel, not one after the other
 
 
 # ---------------------------------------------------------------- standalone server
