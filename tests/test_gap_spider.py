@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -361,11 +362,26 @@ def test_ctrl_c_twice_still_ends_the_fetch_failed(sqlite_url, replica, tmp_path)
     replica.add_fault(r"product\.do", delay=2)  # the graceful stop waits for the page in flight
     env = crawl_env(sqlite_url, tmp_path, replica)
     proc, _ = start_crawl_until(sqlite_url, env, group_id, lambda fetch: fetch.processed_products >= 1)
+    lines: list[str] = []
+    first_seen = threading.Event()
+
+    def read_stderr() -> None:
+        for line in proc.stderr:
+            lines.append(line)
+            if "shutting down gracefully" in line:
+                first_seen.set()
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
     os.kill(proc.pid, signal.SIGINT)
-    time.sleep(0.3)
+    # The second Ctrl-C once Scrapy has taken the first (not after a fixed pause): two signals sent too close
+    # together can reach the process as one.
+    assert first_seen.wait(timeout=30), "the crawl never acknowledged the first SIGINT:\n" + "".join(lines)[-3000:]
     os.kill(proc.pid, signal.SIGINT)
-    _, stderr = proc.communicate(timeout=60)
-    assert "forcing unclean shutdown" in stderr
+    proc.wait(timeout=60)
+    reader.join(timeout=30)
+    stderr = "".join(lines)
+    assert "forcing unclean shutdown" in stderr, stderr[-3000:]
     fetch = latest_fetch(sqlite_url)
     assert fetch.status == "failed", stderr[-3000:]
     assert fetch.error_message.startswith("cancelled"), fetch.error_message
