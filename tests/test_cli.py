@@ -221,13 +221,25 @@ def test_summary_times_say_they_are_utc():
 
 
 def test_db_upgrade_does_not_print_the_database_password(monkeypatch, capsys):
-    from gapspider import config, db
+    """A real upgrade of a scratch PostgreSQL database reached with a password in its URL (the test server trusts
+    loopback connections, so any password logs in)."""
+    import sqlalchemy as sa
 
-    monkeypatch.setenv("DATABASE_URL", "postgresql://shop:s3cret@127.0.0.1:5432/shopdb")
-    monkeypatch.setattr(db, "upgrade_database", lambda url=None: None)
-    cli.cmd_db_upgrade(None)
-    out = capsys.readouterr().out
-    assert "s3cret" not in out and "postgresql+psycopg2://shop:***@127.0.0.1:5432/shopdb" in out
+    from gapspider import config, db
+    from tests.conftest import create_pg_database, drop_pg_database
+
+    url = create_pg_database("gapspider_cli")
+    try:
+        user_host, name = url.split("://", 1)[1].rsplit("/", 1)
+        user, host = user_host.split("@", 1)
+        monkeypatch.setenv("DATABASE_URL", f"postgresql://{user}:s3cret@{host}/{name}")
+        assert cli.main(["db-upgrade"]) == 0
+        out = capsys.readouterr().out
+        assert "s3cret" not in out and f"postgresql+psycopg2://{user}:***@{host}/{name}" in out
+        with db.get_engine(url).connect() as connection:
+            assert "gap_data_fetch" in sa.inspect(connection).get_table_names()
+    finally:
+        drop_pg_database(url)
     assert config.database_url_for_display("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
 
 
