@@ -860,6 +860,11 @@ def test_big_counters_are_written_with_thousands_separators_as_the_live_updates_
     assert '<dd data-count="parsed">0 / 2,500</dd>' in html
     group_page = client.get(f"/groups/{group_id}").get_data(as_text=True)
     assert "1,234 / 9,966" in group_page
+    with db.session_scope(pg_url) as session:
+        db.set_fetch(session, fetch_id, status="succeeded", processed_images=9966,
+                     completed_at=dt.datetime.now(dt.timezone.utc))
+    for page in ("/", "/fetches", f"/fetches/{fetch_id}"):
+        assert "2,500 products · 9,966 images" in client.get(page).get_data(as_text=True), page
 
 
 def test_a_running_fetch_with_listing_rows_says_they_are_only_the_listing(client, pg_url, output_root):
