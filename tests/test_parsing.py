@@ -1478,3 +1478,51 @@ def test_pool_workers_do_not_outlive_a_killed_owner(tmp_path):
         os.close(writer)
         for pid in readers():
             os.kill(pid, signal.SIGKILL)
+
+
+def test_53_truncated_inside_flight_details_cut_off():
+    """A page cut off inside its flight state (generated held-out pass 6): the last detail panel's bullets were
+    read from the cut-off state ("Fabric & care": 1 of 3 bullets) and outvoted the whole markup panel. A cut-off
+    state now ranks after the markup."""
+    result = parse("53_truncated_flight_details_cut_off.html")
+    assert result["details"] == {
+        "Product details": ["Ribbed crewneck & cuffs.", "Imported.", "100% cotton."],
+        "Sustainability": ["Machine wash cold & tumble dry low.", "Straight leg <3 friendly.",
+                           "Model is 5'10\" and wears size S."],
+        "Fabric & care": ["Hits at the hip.", "Made with 20% recycled polyester.", "Imported."],
+    }
+    assert result["colors"] == [
+        {"name": "Black & White Stripe", "cc_id": "200481330", "available": True},
+        {"name": "Medium Wash", "cc_id": "200481623", "available": True},
+        {"name": "Café Latte", "cc_id": "200481474", "available": False},
+        {"name": "Blue \"Sky\"", "cc_id": "200481757", "available": True},
+        {"name": "Heather Grey", "cc_id": "200481270", "available": True},
+    ]
+    assert result["sizes"] == opts("24", True, "25", False, "26", True, "27", True, "28", True, "29", True,
+                                   "30", False, "31", True)
+    assert (result["title"], result["cc_id"], result["color"]) == (
+        "Vintage Soft Hoodie", "200481270", {"name": "Heather Grey", "cc_id": "200481270"})
+    assert result["price"] == {"current": "34.97", "regular": "69.95", "currency": "CAD", "percent_off": 50}
+    assert result["sources"] == ["flight", "markup"] and result["available"] is True
+    assert "flight: cut off by the truncation; the markup is trusted before it" in result["warnings"]
+
+
+def test_54_truncated_between_flight_pushes():
+    """A page cut off after a complete `self.__next_f.push(...)` script: every chunk is terminated, but the row
+    they build stops mid-object; the readable part of the colour list (2 of 3) outvoted the markup's swatches.
+    A row recovered from a truncated end marks the state as cut off too."""
+    result = parse("54_truncated_between_flight_pushes.html")
+    assert result["colors"] == [
+        {"name": "Sunset Red", "cc_id": "569457636", "available": True},
+        {"name": "Stone", "cc_id": "569457570", "available": True},
+        {"name": "Khaki", "cc_id": "569457170", "available": False},
+    ]
+    assert result["title"] == "Pure™ Puffer Jacket — Limited Edition"
+    assert result["sizes"] == opts("XS", True, "S", True, "M", True, "L", True, "XL", True, "XXL", True)
+    assert result["details"] == {"Fabric & care": ["Hits at the hip.", "Our \"softest\" jersey."],
+                                 "Sustainability": ["Made with 20% recycled polyester."]}
+    assert result["discounts"] == [{"text": "Extra 50% off at checkout", "percent": 50, "applies": "checkout",
+                                    "excluded": False}]
+    assert result["sources"] == ["jsonld", "flight", "markup"]
+    assert "flight: a data row is cut off (truncated page); read what was there" in result["warnings"]
+

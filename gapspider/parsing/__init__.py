@@ -134,6 +134,7 @@ def _embedded(doc, cc_id, warnings):
         warnings.extend(source_warnings)
         if not trees:
             continue
+        cut_off = any("cut off" in w or "truncated" in w for w in source_warnings)
         if name == "json_script" and any(isinstance(t, dict) and "props" in t and (
                 "page" in t or "buildId" in t or isinstance(t["props"], dict) and "pageProps" in t["props"])
                 for t in trees):  # Next.js: {"props": {"pageProps": ...}, "page": ..., "buildId": ...}
@@ -143,6 +144,7 @@ def _embedded(doc, cc_id, warnings):
         except Exception as exc:  # noqa: BLE001
             warnings.append(f"{name}: could not be interpreted ({type(exc).__name__}: {str(exc)[:160]})")
             continue
+        facts["cut_off"] = cut_off
         found.append((name, facts))
         if facts.get("found"):
             return name, facts
@@ -189,6 +191,11 @@ def _parse(html, cc_id, listing) -> dict:
 
     sources = [("jsonld", jsonld_facts), (state_name or "state", state_facts), ("markup", markup_facts)]
     result["sources"] = [name for name, facts in sources if facts.get("found")]
+    if state_facts.get("cut_off") and markup_facts.get("found"):
+        # A truncated page ends inside its embedded state: the lists read there may stop short (colours, sizes,
+        # detail bullets), while the markup before the cut is whole. The cut-off state ranks after the markup.
+        sources = [sources[0], sources[2], sources[1]]
+        warnings.append(f"{state_name}: cut off by the truncation; the markup is trusted before it")
     merger = Merger(sources, warnings)
 
     result["title"] = merger.scalar("title", "title")
@@ -234,8 +241,10 @@ def _parse(html, cc_id, listing) -> dict:
     result["variants"] = [_variant_out(v, bool(lengths)) for v in variants]
 
     result["colors"] = merge_colors(sources, warnings)
-    result["details"] = merge_details([(state_name or "state", state_facts), ("jsonld", jsonld_facts),
-                                       ("markup", markup_facts)], warnings)
+    detail_sources = [(state_name or "state", state_facts), ("jsonld", jsonld_facts), ("markup", markup_facts)]
+    if state_facts.get("cut_off") and markup_facts.get("found"):
+        detail_sources = detail_sources[1:] + detail_sources[:1]
+    result["details"] = merge_details(detail_sources, warnings)
     images = merge_images(jsonld_facts["images"], markup_facts["images"])
     result["images"] = images or merge_images(state_facts["images"])
 

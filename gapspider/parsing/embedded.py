@@ -49,17 +49,21 @@ def read_flight(doc) -> tuple[list, dict, list[str]]:
     if truncated:
         warnings.append("flight: a data chunk is cut off (truncated page); read what was there")
     payload = "".join(chunks)
-    trees, rows, bad = _rows(payload)
+    trees, rows, bad, cut = _rows(payload)
+    if cut and not truncated:
+        warnings.append("flight: a data row is cut off (truncated page); read what was there")
     if bad:
         warnings.append(f"flight: {bad} data row(s) could not be read")
     return trees, rows, warnings
 
 
-def _rows(payload: str) -> tuple[list, dict, int]:
-    """Split an RSC payload into rows; each JSON row becomes a tree, `T` rows become strings."""
+def _rows(payload: str) -> tuple[list, dict, int, bool]:
+    """Split an RSC payload into rows; each JSON row becomes a tree, `T` rows become strings. The last value
+    tells whether a row was recovered from a truncated end (the page stops between two pushes)."""
     trees: list = []
     rows: dict = {}
     bad = 0
+    cut = False
     i, n = 0, len(payload)
     while i < n:
         if payload[i] in "\r\n":
@@ -98,10 +102,12 @@ def _rows(payload: str) -> tuple[list, dict, int]:
         if value is None:
             bad += 1
             continue
+        if problem and problem.startswith("truncated"):
+            cut = True
         if row_id is not None:
             rows[row_id] = value
         trees.append(value)
-    return trees, rows, bad
+    return trees, rows, bad, cut
 
 
 def read_legacy(doc) -> tuple[list, list[str]]:
