@@ -1526,3 +1526,21 @@ def test_54_truncated_between_flight_pushes():
     assert result["sources"] == ["jsonld", "flight", "markup"]
     assert "flight: a data row is cut off (truncated page); read what was there" in result["warnings"]
 
+
+def test_55_truncated_flight_fit_variants_cut_off():
+    """A page cut off inside the flight state's per-fit size rows: the combinations past the cut (Long x 7.5, 8,
+    9) were dropped as if they did not exist. They now get their cross-product rows from the page's options."""
+    result = parse("55_truncated_flight_fit_variants_cut_off.html")
+    assert result["sizes"] == opts("6", True, "6.5", True, "7", True, "7.5", True, "8", False, "9", True)
+    assert result["fits"] == opts("Short", True, "Long", True)
+    assert result["variants"] == [
+        variant("6", "Short", True, "836611465001"), variant("6", "Long", True, "836611465002"),
+        variant("6.5", "Short", True, "836611465003"), variant("6.5", "Long", False, "836611465004"),
+        variant("7", "Short", False, "836611465005"), variant("7", "Long", True, "836611465006"),
+        variant("7.5", "Short", True, "836611465007"), variant("7.5", "Long", True),
+        variant("8", "Short", False, "836611465009"), variant("8", "Long", False),
+        variant("9", "Short", True, "836611465011"), variant("9", "Long", True),
+    ]
+    assert result["dimensions"] == ["size", "fit"] and result["available"] is True
+    assert "variants: the variant rows stop short (truncated page); 3 combination(s) filled from the page's " \
+           "options" in result["warnings"]

@@ -224,12 +224,13 @@ def _parse(html, cc_id, listing) -> dict:
     sizes, _ = merger.options("sizes", "sizes", jsonld_ok)
     fits, _ = merger.options("fits", "fits", jsonld_ok)
     lengths, _ = merger.options("lengths", "lengths", jsonld_ok)
-    variants, _ = merge_variants(sources, sizes, fits, lengths, warnings)
+    variants, variant_source = merge_variants(sources, sizes, fits, lengths, warnings)
     _resolve_option_stock(sizes, fits, lengths, variants, warnings)
     if not variants:
         variants = cross_variants(sizes, fits, lengths)
     else:
-        variants = complete_variants(variants, sizes, fits, lengths, warnings)
+        variants = complete_variants(variants, sizes, fits, lengths, warnings,
+                                     cut_off=bool(state_facts.get("cut_off")) and variant_source == state_name)
     if not fits and not lengths and any(v.get("fit") for v in variants):
         fits = _options_from(variants, "fit")
     if not lengths and any(v.get("length") for v in variants):

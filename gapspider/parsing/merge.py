@@ -182,14 +182,18 @@ def merge_variants(sources, sizes, fits, lengths, warnings) -> tuple[list[dict],
     return [], None
 
 
-def complete_variants(variants: list[dict], sizes, fits, lengths, warnings: list[str] | None = None) -> list[dict]:
+def complete_variants(variants: list[dict], sizes, fits, lengths, warnings: list[str] | None = None,
+                      cut_off: bool = False) -> list[dict]:
     """Options the variant source does not mention at all (a size or a fit shown by another source only) get
     their cross-product rows, in page order; a missing combination of two options the source does list is left
     as the source says (it does not exist, or is not sold).
 
     A source whose rows name sizes only, on a page that shows a second dimension (offers per size of a page with
     fits), cannot say which fit a row is: the rows become the cross product of the page's options, each with the
-    price its size's rows agree on and no SKU."""
+    price its size's rows agree on and no SKU.
+
+    `cut_off`: the variant source stops short (a truncated page ends inside it), so a missing combination is one
+    it did not get to, not one that does not exist: it gets its cross-product row too."""
     if not variants or not sizes:
         return variants
     second, dim = (fits, "fit") if fits else (lengths, "length") if lengths else ([], None)
@@ -206,11 +210,12 @@ def complete_variants(variants: list[dict], sizes, fits, lengths, warnings: list
         return out
     listed_sizes = {(v.get("size") or "").casefold() for v in variants}
     listed_second = {(v.get(dim) or "").casefold() for v in variants} if dim else set()
-    if all(s["label"].casefold() in listed_sizes for s in sizes) and all(
+    if not cut_off and all(s["label"].casefold() in listed_sizes for s in sizes) and all(
             o["label"].casefold() in listed_second for o in second):
         return variants
     out: list[dict] = []
     used: set[int] = set()
+    filled = 0
     for size in sizes:
         size_key = size["label"].casefold()
         for option in second or [None]:
@@ -221,10 +226,14 @@ def complete_variants(variants: list[dict], sizes, fits, lengths, warnings: list
             if found:
                 used.update(found)
                 out.extend(variants[i] for i in found)
-            elif size_key not in listed_sizes or (option is not None and option_key not in listed_second):
+            elif cut_off or size_key not in listed_sizes or (option is not None and option_key not in listed_second):
                 out.extend(cross_variants([size], [option] if dim == "fit" and option else [],
                                           [option] if dim == "length" and option else []))
+                filled += 1
     out.extend(v for i, v in enumerate(variants) if i not in used)
+    if cut_off and filled and warnings is not None:
+        warnings.append(f"variants: the variant rows stop short (truncated page); {filled} combination(s) filled "
+                        f"from the page's options")
     return out
 
 
