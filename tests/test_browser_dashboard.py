@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -201,11 +202,12 @@ def test_create_fetch_watch_and_browse_products(stack, browser_page, tmp_path):
     shot(page, "11-products-filtered")
     name = first_name = page.locator("#products-table tbody tr .product-name").first.inner_text().strip()
     page.select_option("select[name=availability]", "")
-    page.wait_for_load_state()
+    # Every submit of the filters form has q= in its URL: wait for the values of this submit, not any q=.
+    page.wait_for_url(lambda url: query_of(url).get("availability") == [""])
     word = name.split()[0]
     page.fill("input[name=q]", word)
     page.get_by_role("button", name="Search").click()
-    page.wait_for_url(re.compile(r"q="))
+    page.wait_for_url(lambda url: query_of(url).get("q") == [word])
     names = page.locator("#products-table tbody .product-name").all_inner_texts()
     assert names and all(word.lower() in n.lower() for n in names), (first_name, names[:5])
 
@@ -240,6 +242,10 @@ def test_create_fetch_watch_and_browse_products(stack, browser_page, tmp_path):
     shot(page, "14-mobile-products")
 
     assert not errors, errors
+
+
+def query_of(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(url).query, keep_blank_values=True)
 
 
 def page_url_of_group(page, base: str) -> str:
