@@ -266,15 +266,23 @@ def test_a_long_unbroken_title_keeps_every_row_usable(stack, browser_page, pg_se
     group_id = make_group(pg_session_url, long_title, [("x" * 250, JEANS_URL)])
     with db.session_scope(pg_session_url) as session:
         session.add(GapDataFetch(pages_group_id=group_id, status=FAILED, folder_timestamp="20260101000000", error_message="test"))
+    checked: dict[str, tuple[int, int]] = {}
     for path in ("/", f"/groups/{group_id}", "/fetches"):
         page.goto(live.url + path)
         widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         assert widths[0] <= widths[1], (path, widths)
-        for wrap in page.locator(".table-wrap").all():
+        wraps = page.locator(".table-wrap").all()
+        for wrap in wraps:
             assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth"), path
         viewport_width = page.viewport_size["width"]
-        for button in page.locator("main .actions .btn").all():
+        buttons = page.locator("main .actions .btn").all()
+        for button in buttons:
             box = button.bounding_box()
             assert box and box["x"] + box["width"] <= viewport_width, (path, button.inner_text())
+        checked[path] = (len(wraps), page.locator("main td .actions .btn").count())
+    # The loops above looked at something: every page has its table, and the buttons checked include the group
+    # row's (Fetch Data, Rename, Delete) and the page row's (Edit, Delete).
+    assert all(wraps for wraps, _row_buttons in checked.values()), checked
+    assert checked["/"][1] >= 3 and checked[f"/groups/{group_id}"][1] >= 2, checked
     shot(page, "15-long-title")
     assert not errors, errors
