@@ -472,11 +472,13 @@ def test_the_spider_keeps_only_the_chosen_image_urls_of_each_product(sqlite_url,
         assert product["image_urls"] == expected and 0 < len(expected) <= 3
     # stage 3 hands those URLs to the images pipeline, one item per product
     spider.all_stages_done = False
-    monkeypatch.setattr(spider, "_set_stage", lambda *args, **kwargs: None)
     items = list(spider._start_images())
     assert all(isinstance(item, ProductImagesItem) for item in items)
     assert {item.cc_id: item.file_urls for item in items} == {
         cc_id: product["image_urls"] for cc_id, product in spider.products.items()}
+    with db.session_scope(sqlite_url) as session:  # the stage was recorded on the fetch, in the real database
+        fetch = session.get(GapDataFetch, fetch_id)
+        assert (fetch.status, fetch.total_images) == ("fetching_product_image", sum(len(i.file_urls) for i in items))
 
 
 def test_finding_a_products_row_uses_the_indexes_not_every_row_of_the_fetch(sqlite_url):
