@@ -440,6 +440,24 @@ def test_gap_names_given_for_one_run_set_the_scrapy_settings():
     assert settings.getfloat("DOWNLOAD_DELAY") == 1.0
 
 
+def test_no_setting_given_for_one_run_raises_the_concurrency():
+    """The spider's chain sends one request at a time by itself, so the crawl test above cannot tell whether the
+    forced settings still hold: -s / scrapyd setting= overrides of the concurrency are checked here."""
+    from scrapy.settings import Settings
+
+    from gapspider.spiders.gap import DOWNLOAD_SLOT, GapSpider
+
+    settings = Settings({"DOWNLOAD_DELAY": 0}, priority="project")
+    settings.setdict({"CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "CONCURRENT_REQUESTS_PER_IP": 8,
+                      "DOWNLOAD_SLOTS": {DOWNLOAD_SLOT: {"concurrency": 8, "delay": 0}}}, priority="cmdline")
+    GapSpider.update_settings(settings)
+    assert settings.getint("CONCURRENT_REQUESTS") == 1
+    assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 1
+    assert settings.getint("CONCURRENT_REQUESTS_PER_IP") == 0
+    slot = settings.getdict("DOWNLOAD_SLOTS")[DOWNLOAD_SLOT]
+    assert slot["concurrency"] == 1 and slot["delay"] > 0 and settings.getfloat("DOWNLOAD_DELAY") > 0
+
+
 def test_the_spider_keeps_only_the_chosen_image_urls_of_each_product(sqlite_url, tmp_path, monkeypatch):
     """Each product keeps its page URL and its few image URLs for the later stages, not the listing's image entries
     (22-56 dicts a colour, ~18 kB): that was kept for the whole crawl, 18 MB a thousand products."""
