@@ -1544,3 +1544,14 @@ def test_55_truncated_flight_fit_variants_cut_off():
     assert result["dimensions"] == ["size", "fit"] and result["available"] is True
     assert "variants: the variant rows stop short (truncated page); 3 combination(s) filled from the page's " \
            "options" in result["warnings"]
+
+
+def test_56_state_min_max_price_keys():
+    """Legacy state with Gap's range price keys (`currentMinPrice`, `regularMaxPrice`): the regular price was
+    not read, so a sale page showed no regular price and no percent off."""
+    result = parse("56_state_min_max_price_keys.html")
+    assert result["price"] == {"current": "22.99", "regular": "44.99", "currency": "USD", "percent_off": 49}
+    assert result["price_type"] == "P"
+    assert result["variants"] == [variant("S", None, True, "3889900030001", "22.99"),
+                                  variant("M", None, False, "3889900030002", "22.99")]
+    assert result["sources"] == ["legacy_state"] and result["warnings"] == []

@@ -50,10 +50,10 @@ AVAIL_STATUS_KEYS = ("inventorystatus", "stockstatus", "availability", "stocklev
 AVAIL_COUNT_KEYS = ("inventorycount", "availablequantity", "quantity", "stockcount", "qty")
 PRICE_DICT_KEYS = ("price", "prices", "pricing", "priceinfo", "productprice", "pricedetails")
 CURRENT_KEYS = ("current", "currentprice", "effectiveprice", "saleprice", "rawcurrentprice", "nowprice",
-                "finalprice", "sellingprice", "currentminprice", "promoprice", "markdownprice", "sale", "now")
+                "finalprice", "sellingprice", "currentminprice", "currentmaxprice", "promoprice", "markdownprice", "sale", "now")
 CURRENT_IN_PRICE_KEYS = CURRENT_KEYS + ("amount", "value", "min", "minprice")
 REGULAR_KEYS = ("regular", "regularprice", "rawregularprice", "originalprice", "listprice", "wasprice",
-                "baseprice", "regularminprice", "fullprice", "compareatprice", "msrp", "strikeprice", "was",
+                "baseprice", "regularminprice", "regularmaxprice", "fullprice", "compareatprice", "msrp", "strikeprice", "was",
                 "original", "list")
 PERCENT_KEYS = ("percentoff", "percentageoff", "discountpercent", "discountpercentage", "pctoff",
                 "percentdiscount")
