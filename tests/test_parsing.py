@@ -1555,3 +1555,26 @@ def test_56_state_min_max_price_keys():
     assert result["variants"] == [variant("S", None, True, "3889900030001", "22.99"),
                                   variant("M", None, False, "3889900030002", "22.99")]
     assert result["sources"] == ["legacy_state"] and result["warnings"] == []
+
+
+def test_57_truncated_inside_struck_price():
+    """A page cut off inside the struck regular price ("$59" of "$59.99") read it as 59.00 and computed a
+    percent off from it. The text where a truncated page stops is cut off and is not read."""
+    result = parse("57_truncated_inside_struck_price.html")
+    assert result["price"] == {"current": "17.99", "regular": None, "currency": "USD", "percent_off": None}
+    assert result["sizes"] == opts("S", True, "M", False, "L", True)
+    assert result["variants"][0] == variant("S", None, True, "6123450020001", "17.99")
+    assert result["warnings"][:2] == [
+        "page: no closing </html> tag, the page looks truncated; read what was there",
+        "page: the text where the page stops ('$59') is cut off; not read"]
+
+
+def test_58_truncated_inside_fit_label():
+    """A page cut off inside a fit label ("Pet" of "Petite"): "Pet" is no fit word, so the second dimension
+    became a length. The cut text is dropped; the fit keeps the name its input's id gives."""
+    result = parse("58_truncated_inside_fit_label.html")
+    assert result["fits"] == opts("Regular", True, "Petite", True)
+    assert result["lengths"] == [] and result["dimensions"] == ["size", "fit"]
+    assert result["sizes"] == opts("26", True, "27", True, "28", False)
+    assert result["variants"][:2] == [variant("26", "Regular"), variant("26", "Petite")]
+    assert result["title"] == "Mid Rise Vintage Slim Jeans"

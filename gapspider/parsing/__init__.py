@@ -44,6 +44,7 @@ parsed_data, schema 1 (every key is always present):
 
 from __future__ import annotations
 
+import re
 import zlib
 
 from . import block, embedded, jsonld, markup, state
@@ -154,12 +155,34 @@ def _embedded(doc, cc_id, warnings):
     return None, new_facts()
 
 
+def _drop_cut_text(text: str, warnings: list[str]) -> str:
+    """A truncated page's last text, cut mid-word or mid-number ("$59" of "$59.99", "Pet" of "Petite"), is not
+    what the page says: it is dropped, with a warning. A cut inside a script (embedded state) is left to the state
+    readers, which recover what was whole."""
+    end = text.rstrip()
+    cut_at = end.rfind(">") + 1
+    rest = end[cut_at:]
+    if not rest.strip():
+        return text
+    lower = end.lower()
+    for raw in ("script", "style", "textarea"):
+        if lower.rfind("<" + raw) > lower.rfind("</" + raw):
+            return text
+    if "<" not in rest:
+        warnings.append(f"page: the text where the page stops ({rest.strip()[-40:]!r}) is cut off; not read")
+    return text[:cut_at]
+
+
 def _parse(html, cc_id, listing) -> dict:
     result = empty_result()
     warnings = result["warnings"]
     cc_id = id_text(cc_id) if isinstance(cc_id, (str, int)) and not isinstance(cc_id, bool) else None
     listing = clean_listing(listing, warnings)
     text = sanitize(_text_of(html, warnings))
+    truncated = bool(text and text.strip()) and not re.search(r"</(?:html|body)", text[-4096:], re.I)
+    if truncated:
+        warnings.append("page: no closing </html> tag, the page looks truncated; read what was there")
+        text = _drop_cut_text(text, warnings)
     doc = parse_html(text)
 
     if doc is None:
@@ -167,9 +190,6 @@ def _parse(html, cc_id, listing) -> dict:
         result["failed"] = True
         _identity_only(result, cc_id, listing, warnings)
         return result
-    tail = text[-4096:].lower()
-    if "</html" not in tail and "</body" not in tail:
-        warnings.append("page: no closing </html> tag, the page looks truncated; read what was there")
 
     blocked = block.detect(doc, text)
     markup_facts = _run("markup", markup.extract, warnings, doc, text)
