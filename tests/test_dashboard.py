@@ -35,8 +35,8 @@ def output_root(tmp_path):
     return root
 
 
-@pytest.fixture
-def app(pg_url, output_root):
+def make_app(pg_url, output_root, **overrides):
+    """The dashboard on the test database with scrapyd down (nothing listens on its port); `overrides` change config."""
     return create_app(
         {
             "TESTING": True,
@@ -48,8 +48,14 @@ def app(pg_url, output_root):
             "DASHBOARD_CHECK_INTERVAL": 0,
             "DASHBOARD_PASSWORD": "",
             "DASHBOARD_API_TOKEN": "",
+            **overrides,
         }
     )
+
+
+@pytest.fixture
+def app(pg_url, output_root):
+    return make_app(pg_url, output_root)
 
 
 @pytest.fixture
@@ -354,18 +360,7 @@ def test_files_are_served_only_from_the_output_root(client, pg_url, output_root,
 
 
 def test_login_when_a_password_is_set(pg_url, output_root):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "k",
-            "DATABASE_URL": pg_url,
-            "OUTPUT_ROOT": str(output_root),
-            "SCRAPYD_URL": f"http://127.0.0.1:{free_port()}",
-            "DASHBOARD_PASSWORD": "s3cret",
-            "DASHBOARD_API_TOKEN": "api-token",
-            "DASHBOARD_CHECK_INTERVAL": 0,
-        }
-    )
+    app = make_app(pg_url, output_root, DASHBOARD_PASSWORD="s3cret", DASHBOARD_API_TOKEN="api-token")
     client = app.test_client()
     make_group(pg_url)
     response = client.get("/groups/1")
@@ -391,18 +386,7 @@ def test_login_when_a_password_is_set(pg_url, output_root):
 
 def test_api_without_a_token_configured_says_to_sign_in(pg_url, output_root):
     """A password but no DASHBOARD_API_TOKEN: the 401 no longer asks for a bearer token nobody has."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "k",
-            "DATABASE_URL": pg_url,
-            "OUTPUT_ROOT": str(output_root),
-            "SCRAPYD_URL": f"http://127.0.0.1:{free_port()}",
-            "DASHBOARD_PASSWORD": "s3cret",
-            "DASHBOARD_API_TOKEN": "",
-            "DASHBOARD_CHECK_INTERVAL": 0,
-        }
-    )
+    app = make_app(pg_url, output_root, DASHBOARD_PASSWORD="s3cret", DASHBOARD_API_TOKEN="")
     response = app.test_client().get("/api/groups")
     assert response.status_code == 401
     error = response.get_json()["error"]
