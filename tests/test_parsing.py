@@ -1578,3 +1578,36 @@ def test_58_truncated_inside_fit_label():
     assert result["sizes"] == opts("26", True, "27", True, "28", False)
     assert result["variants"][:2] == [variant("26", "Regular"), variant("26", "Petite")]
     assert result["title"] == "Mid Rise Vintage Slim Jeans"
+
+
+TEE_SIZES = opts("XS", False, "S", True, "M", True, "L", True)
+TEE_URL = "https://www.gap.com/browse/product.do?pid=111222003"
+
+
+def test_59_legacy_selected_colour_holding_the_cc_id_is_not_the_product():
+    # The page's ccId (canonical URL) is on the selected colour's entry; the product holding it has the title
+    # and style id, and disagrees with the markup's title.
+    assert parse("59_legacy_selected_colour_holds_cc_id.html") == expected(
+        cc_id="111222003", style_id="111222", title="Relaxed Crew Pocket Tee", url=TEE_URL,
+        color={"name": "Navy Blazer", "cc_id": "111222003"}, sizes=TEE_SIZES, dimensions=["size"],
+        variants=[variant("XS", available=False, sku="111222003XS"), variant("S", sku="111222003S"),
+                  variant("M", sku="111222003M"), variant("L", sku="111222003L")],
+        price={"current": "24.99", "regular": "24.99", "currency": "USD", "percent_off": None},
+        available=True, sources=["legacy_state", "markup"],
+        warnings=["title: legacy_state says 'Relaxed Crew Pocket Tee', markup says 'Relaxed Pocket Tee'; "
+                  "kept legacy_state"])
+
+
+def test_60_outvoted_current_price_of_a_source_without_markdown_is_no_regular_price():
+    # JSON-LD 24.99 wins over the state's 19.99 / 19.99; the state's "regular" 19.99 is only its current price.
+    assert parse("60_outvoted_current_price_without_markdown.html") == expected(
+        cc_id="111222003", style_id="111222", title="Relaxed Crew Pocket Tee", url=TEE_URL,
+        color={"name": "Navy Blazer", "cc_id": "111222003"},
+        colors=[{"name": "Navy Blazer", "cc_id": "111222003", "available": True}],
+        sizes=TEE_SIZES, dimensions=["size"],
+        variants=[variant("XS", available=False, sku="111222003XS", price="24.99"),
+                  variant("S", sku="111222003S", price="24.99"), variant("M", sku="111222003M", price="24.99"),
+                  variant("L", sku="111222003L", price="24.99")],
+        price={"current": "24.99", "regular": "24.99", "currency": "USD", "percent_off": None},
+        available=True, sources=["jsonld", "flight", "markup"],
+        warnings=["price: jsonld says '24.99', flight says '19.99'; kept jsonld"])

@@ -229,7 +229,13 @@ def _parse(html, cc_id, listing) -> dict:
     color_name = merger.scalar("color_name", "color")
 
     current = merger.scalar("current", "price", key=lambda v: str(v))
-    regular = merger.scalar("regular", "regular price", key=lambda v: str(v))
+    # A source without markdown (its regular price is its current one) whose current price lost says nothing
+    # about the regular price of the kept current one: "20.00" (JSON-LD) with a state's "18.00"/"18.00" is no
+    # markdown, not a current price above a regular 18.00.
+    regular = Merger([(name, facts) for name, facts in sources
+                      if current is None or facts.get("regular") is None or facts.get("current") is None
+                      or str(facts["regular"]) != str(facts["current"]) or str(facts["current"]) == str(current)],
+                     warnings).scalar("regular", "regular price", key=lambda v: str(v))
     currency = merger.scalar("currency", "currency", key=str)
     page_markdown = bool(markup_facts.get("markdown") or (regular and current and regular != current)
                          or state_facts.get("price_type") in ("P", "M"))

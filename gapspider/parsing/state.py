@@ -228,14 +228,25 @@ def _score(node: dict, parent) -> int:
 
 def find_product(trees: Trees, cc_hint: str | None = None) -> dict | None:
     best, best_score = None, 3
+    holders: dict[int, dict] = {}  # id(selected colour entry) -> the product node holding it
     for node, parent in trees.dicts():
         if "@type" in node or "@context" in node:
             continue
         score = _score(node, parent)
         if score and cc_hint and id_text(pick(node, CC_KEYS, kind=str)) == cc_hint:
             score += 4
+        if score:
+            selected = pick(node, SELECTED_COLOR_KEYS, trees, kind=dict)
+            if selected is not None and selected is not node:
+                holders.setdefault(id(selected), node)
         if score > best_score:
             best, best_score = node, score
+    # The page colour's entry (it carries the ccId) is not the product: the node holding it as its selected
+    # colour is, with the title and style id the entry lacks.
+    seen = set()
+    while best is not None and id(best) in holders and id(best) not in seen:
+        seen.add(id(best))
+        best = holders[id(best)]
     return best
 
 
