@@ -254,8 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gapspider: {exc}", file=sys.stderr)
         return 2
     except OperationalError as exc:  # server down, wrong host, password or database name
-        reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else type(exc).__name__
-        print(f"gapspider: cannot use the database {config.database_url_for_display()}: {reason}", file=sys.stderr)
+        print(f"gapspider: {db.unreachable_message(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `gapspider fetches | head -1`: the reader has gone, which is fine
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 from sqlalchemy import create_engine, event, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gapspider import config
@@ -144,6 +144,13 @@ def upgrade_database(url: str | None = None) -> None:
 
 
 # ---------------------------------------------------------------- groups
+
+
+def unreachable_message(exc: OperationalError) -> str:
+    """One line for a database that cannot be used (server down, wrong host, password or name), password masked."""
+    text = str(exc.orig or exc).strip()
+    reason = text.splitlines()[0] if text else type(exc).__name__
+    return f"cannot use the database {config.database_url_for_display()}: {reason}"
 
 
 def find_group(session: Session, ref: str | int) -> PagesGroup | None:

@@ -198,9 +198,7 @@ class GapSpider(scrapy.Spider):
                 db.upgrade_database()
                 self._claim_fetch()
             except OperationalError as exc:  # server down, wrong host, password or database name
-                text = str(exc.orig or exc).strip()
-                reason = text.splitlines()[0] if text else type(exc).__name__
-                raise RefuseFetch(f"cannot use the database {config.database_url_for_display()}: {reason}") from None
+                raise RefuseFetch(db.unreachable_message(exc)) from None
         except RefuseFetch as refusal:
             self.refused = str(refusal)
             self.exit_status = 2
