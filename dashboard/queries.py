@@ -90,27 +90,6 @@ def fetches_page(session: Session, query: Select, page: int, per_page: int, *, c
     return page_, paging.rows(session, query.options(selectinload(GapDataFetch.pages_group)), page_)
 
 
-def group_fetch_count(session: Session, group_id: int) -> int:
-    return session.scalar(select(func.count(GapDataFetch.id)).where(GapDataFetch.pages_group_id == group_id)) or 0
-
-
-def product_data(session: Session, fetch_id: int) -> list[ProductData]:
-    return list(
-        session.scalars(
-            select(ProductData)
-            .where(ProductData.gap_data_fetch_id == fetch_id)
-            .options(selectinload(ProductData.product))
-            .order_by(ProductData.position, ProductData.id)
-        )
-    )
-
-
-def product_count(session: Session, fetch_id: int) -> int:
-    return session.scalar(
-        select(func.count(ProductData.id)).where(ProductData.gap_data_fetch_id == fetch_id)
-    ) or 0
-
-
 # What presenters.product_row reads of a fetch's row and of its Product. The products table is built from these columns
 # only: not from the listing's JSON (listing_data, api_image_paths, image_urls, badges: ~8 kB a product, most of what a
 # fetch stores), which a page of the table never shows.

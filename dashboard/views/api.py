@@ -142,17 +142,13 @@ def _paged(key: str, items: list, page: paging.Paging, **extra):
     return response
 
 
-def _paging_args(**kwargs) -> tuple[int, int]:
-    return paging.api_request(request.args, **kwargs)
-
-
 @bp.get("/groups/<ref>/fetches")
 def group_fetches(ref: str):
     check_fetches()
     session_ = get_session()
     group_ = queries.group_or_404(session_, ref)
     try:
-        number, per_page = _paging_args()
+        number, per_page = paging.api_request(request.args)
     except paging.PagingError as exc:
         return _error(str(exc), 400)
     page, rows = queries.fetches_page(session_, queries.fetches_query(group_.id), number, per_page)
@@ -192,7 +188,7 @@ def fetches():
     group_id = queries.group_or_404(session_, group_ref).id if group_ref else None
     try:
         # `limit` is the name this list first had for per_page (kept as a synonym).
-        number, per_page = _paging_args(per_page_aliases=("limit",))
+        number, per_page = paging.api_request(request.args, per_page_aliases=("limit",))
     except paging.PagingError as exc:
         return _error(str(exc), 400)
     page, rows = queries.fetches_page(session_, queries.fetches_query(group_id, statuses), number, per_page)
@@ -229,7 +225,7 @@ def fetch_products(fetch_id: int):
     if sort not in presenters.SORTS:
         return _error(f"unknown sort {sort!r} (expected one of: {', '.join(presenters.SORTS)})", 400)
     try:
-        number, per_page = _paging_args()
+        number, per_page = paging.api_request(request.args)
     except paging.PagingError as exc:
         return _error(str(exc), 400)
     rows = presenters.filter_rows(product_rows(session_, fetch.id), request.args.get("q", ""), availability, sort)
