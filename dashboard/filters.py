@@ -42,8 +42,14 @@ def count(value) -> str:
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else ("" if value is None else str(value))
 
 
+def counted(value: int, one: str, many: str) -> str:
+    """3, 'page', 'pages' -> '3 pages'; 1 -> '1 page'."""
+    return f"{count(value)} {one if value == 1 else many}"
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters["count"] = count
+    app.jinja_env.filters["counted"] = counted
     app.jinja_env.filters["dt"] = datetime_text
     app.jinja_env.filters["iso"] = presenters.iso
     app.jinja_env.filters["ago"] = relative
