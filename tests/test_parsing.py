@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from gapspider.parsing import RESULT_KEYS, SCHEMA_VERSION, empty_result, parse_product_page
 from gapspider.parsing.discounts import parse_message
 from gapspider.parsing.pool import parse_saved_pages
+from gapspider.parsing.values import amount
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "tests" / "fixtures" / "pages"
@@ -1305,6 +1306,19 @@ def test_discount_messages_from_state_with_entities_or_markup(raw, text):
         '1:' + json.dumps({"pid": "871234002", "name": "Tee", "marketingFlags": [{"content": raw}]}) + "\n")
         + '])</script></html>')
     assert [d["text"] for d in parse_product_page(html)["discounts"]] == [text]
+
+
+@pytest.mark.parametrize("value, expected", [
+    ({"currentPrice": 24}, "24.00"),
+    ({"currentPriceInCents": 2400}, "24.00"),  # a cents key under a name amount() knows in its plain form
+    ({"regularPriceInCents": "4400"}, "44.00"),
+    ({"priceInCents": 2400}, "24.00"),
+    ({"centAmount": 2400, "fractionDigits": 2}, "24.00"),
+    ({"SalePrice": "$1,299.00"}, "1299.00"),
+    ({"currency": "USD"}, None),
+])
+def test_amount_of_a_price_object(value, expected):
+    assert amount(value) == expected
 
 
 # ---------------------------------------------------------------- robustness (property test)

@@ -122,11 +122,11 @@ def amount(value) -> str | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, dict):
-        value = decents(value)
-        for key in ("amount", "value", "current", "currentPrice", "effectivePrice", "salePrice", "price", "min",
-                    "minPrice", "raw", "regular", "regularPrice"):
-            if key in value:
-                return amount(value[key])
+        keyed = {str(k).lower(): v for k, v in decents(value).items()}  # decents gives lowercase keys: compare so
+        for key in ("amount", "value", "current", "currentprice", "effectiveprice", "saleprice", "price", "min",
+                    "minprice", "raw", "regular", "regularprice"):
+            if key in keyed:
+                return amount(keyed[key])
         return None
     if isinstance(value, (int, float, Decimal)):
         try:
