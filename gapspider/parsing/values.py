@@ -35,12 +35,8 @@ _INLINE = re.compile(r"^(?:" + _INLINE_TAGS + ")$", re.I)
 
 def plain_text(value) -> str | None:
     """Text of a structured-data string as shown: entities decoded, HTML markup of rich-text values dropped
-    (`"Made with <b>love</b>"`, `"Soft.<br>Stretchy."`); other `<` text (`"Sizes <5"`) stays."""
-    text = unescape(value)
-    if text and "<" in text and _HTML_TAG.search(text):
-        # the value was HTML: what its markup escaped (`&amp;` in `<p>Warm &amp; light</p>`) is text now
-        text = unescape(_HTML_TAG.sub(lambda m: "" if _INLINE.match(m.group(2)) else " ", text))
-    return text
+    (`"Made with <b>love</b>"`, `"Soft.<br>Stretchy."` -> "Soft. Stretchy."); other `<` text (`"Sizes <5"`) stays."""
+    return " ".join(plain_lines(value)) or None
 
 
 def plain_lines(value) -> list[str]:
