@@ -135,7 +135,7 @@ def _embedded(doc, cc_id, warnings):
         warnings.extend(source_warnings)
         if not trees:
             continue
-        cut_off = any("cut off" in w or "truncated" in w for w in source_warnings)
+        cut_off = embedded.says_cut_off(source_warnings)
         if name == "json_script" and any(isinstance(t, dict) and "props" in t and (
                 "page" in t or "buildId" in t or isinstance(t["props"], dict) and "pageProps" in t["props"])
                 for t in trees):  # Next.js: {"props": {"pageProps": ...}, "page": ..., "buildId": ...}
@@ -171,6 +171,17 @@ def _drop_cut_text(text: str, warnings: list[str]) -> str:
     if "<" not in rest:
         warnings.append(f"page: the text where the page stops ({rest.strip()[-40:]!r}) is cut off; not read")
     return text[:cut_at]
+
+
+def _regular_price_sources(sources, current):
+    """The sources that may give the regular price of the kept `current` one. A source without markdown (its
+    regular price is its current one) whose current price lost says nothing about it: "20.00" (JSON-LD) with a
+    state's "18.00"/"18.00" is no markdown, not a current price above a regular 18.00."""
+    def outvoted_without_markdown(facts) -> bool:
+        own_current, own_regular = facts.get("current"), facts.get("regular")
+        return (current is not None and own_current is not None and own_regular is not None
+                and str(own_regular) == str(own_current) and str(own_current) != str(current))
+    return [(name, facts) for name, facts in sources if not outvoted_without_markdown(facts)]
 
 
 def _parse(html, cc_id, listing) -> dict:
@@ -211,9 +222,10 @@ def _parse(html, cc_id, listing) -> dict:
 
     sources = [("jsonld", jsonld_facts), (state_name or "state", state_facts), ("markup", markup_facts)]
     result["sources"] = [name for name, facts in sources if facts.get("found")]
-    if state_facts.get("cut_off") and markup_facts.get("found"):
-        # A truncated page ends inside its embedded state: the lists read there may stop short (colours, sizes,
-        # detail bullets), while the markup before the cut is whole. The cut-off state ranks after the markup.
+    # A truncated page ending inside its embedded state: the lists read there may stop short (colours, sizes,
+    # detail bullets), while the markup before the cut is whole. The cut-off state ranks after the markup.
+    state_after_markup = bool(state_facts.get("cut_off") and markup_facts.get("found"))
+    if state_after_markup:
         sources = [sources[0], sources[2], sources[1]]
         warnings.append(f"{state_name}: cut off by the truncation; the markup is trusted before it")
     merger = Merger(sources, warnings)
@@ -229,13 +241,8 @@ def _parse(html, cc_id, listing) -> dict:
     color_name = merger.scalar("color_name", "color")
 
     current = merger.scalar("current", "price", key=lambda v: str(v))
-    # A source without markdown (its regular price is its current one) whose current price lost says nothing
-    # about the regular price of the kept current one: "20.00" (JSON-LD) with a state's "18.00"/"18.00" is no
-    # markdown, not a current price above a regular 18.00.
-    regular = Merger([(name, facts) for name, facts in sources
-                      if current is None or facts.get("regular") is None or facts.get("current") is None
-                      or str(facts["regular"]) != str(facts["current"]) or str(facts["current"]) == str(current)],
-                     warnings).scalar("regular", "regular price", key=lambda v: str(v))
+    regular = Merger(_regular_price_sources(sources, current), warnings).scalar(
+        "regular", "regular price", key=lambda v: str(v))
     currency = merger.scalar("currency", "currency", key=str)
     page_markdown = bool(markup_facts.get("markdown") or (regular and current and regular != current)
                          or state_facts.get("price_type") in ("P", "M"))
@@ -269,7 +276,7 @@ def _parse(html, cc_id, listing) -> dict:
 
     result["colors"] = merge_colors(sources, warnings)
     detail_sources = [(state_name or "state", state_facts), ("jsonld", jsonld_facts), ("markup", markup_facts)]
-    if state_facts.get("cut_off") and markup_facts.get("found"):
+    if state_after_markup:
         detail_sources = detail_sources[1:] + detail_sources[:1]
     result["details"] = merge_details(detail_sources, warnings)
     images = merge_images(jsonld_facts["images"], markup_facts["images"])

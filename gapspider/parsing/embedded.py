@@ -26,6 +26,12 @@ _STATE_ASSIGN = re.compile(
 _JSON_PARSE = re.compile(r"JSON\.parse\(\s*")
 
 
+def says_cut_off(warnings: list[str]) -> bool:
+    """Whether a reader's warnings say its data stops short: every reader here words a cut (a chunk, row or string
+    cut off, JSON recovered from a truncated end) with "truncated"."""
+    return any("truncated" in w for w in warnings)
+
+
 def read_flight(doc) -> tuple[list, dict, list[str]]:
     """(trees, rows by id, warnings) from Next.js flight chunks."""
     warnings: list[str] = []

@@ -27,14 +27,6 @@ _PRICE_TEXT = re.compile(
     r"|(?<![\d.,])(\d{1,3}(?:[ .]\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s?(\$|€|£)(?:\s?(CAD|CA|USD|US)\b)?")
 # "$39.99 - $49.99": one price that varies by size, not a sale price and its regular price
 _PRICE_RANGE_HIGH = re.compile(r"(?<=[\d$€£A-Z])(\s*(?:-|–|—|to|à)\s*)(?:" + _PRICE_TEXT.pattern + ")")
-
-
-def _money(match) -> tuple[str | None, str | None]:
-    """(amount, currency) of a _PRICE_TEXT match, either form."""
-    if match.group(2) is not None:
-        return amount(match.group(2)), currency_of(match.group(1))
-    country = match.group(5)
-    return amount(match.group(3)), currency_of(f"{country}{match.group(4)}" if country else match.group(4))
 _PERCENT_OFF = re.compile(r"(\d{1,3})\s*%\s*(?:off|de\s+rabais|de\s+r[ée]duction)", re.I)  # also French
 _OOS_WORDS = re.compile(r"out[\s-]*of[\s-]*stock|sold[\s-]*out|unavailable|not\s+available", re.I)
 _OOS_TOKENS = ("outofstock", "out-of-stock", "out_of_stock", "unavailable", "soldout", "sold-out", "disabled",
@@ -339,6 +331,14 @@ def _canadian(index: "Index") -> bool:
     lang = " ".join(xpath(index.doc, "/html/@lang")).lower()
     urls = " ".join(_page_urls(index)).lower()
     return lang.endswith("-ca") or ".ca/" in urls or urls.endswith(".ca")
+
+
+def _money(match) -> tuple[str | None, str | None]:
+    """(amount, currency) of a _PRICE_TEXT match, either form."""
+    if match.group(2) is not None:
+        return amount(match.group(2)), currency_of(match.group(1))
+    country = match.group(5)
+    return amount(match.group(3)), currency_of(f"{country}{match.group(4)}" if country else match.group(4))
 
 
 def _amount_of(el) -> tuple[str | None, str | None]:
