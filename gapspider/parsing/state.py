@@ -50,11 +50,12 @@ AVAIL_STATUS_KEYS = ("inventorystatus", "stockstatus", "availability", "stocklev
 AVAIL_COUNT_KEYS = ("inventorycount", "availablequantity", "quantity", "stockcount", "qty")
 PRICE_DICT_KEYS = ("price", "prices", "pricing", "priceinfo", "productprice", "pricedetails")
 CURRENT_KEYS = ("current", "currentprice", "effectiveprice", "saleprice", "rawcurrentprice", "nowprice",
-                "finalprice", "sellingprice", "currentminprice", "currentmaxprice", "promoprice", "markdownprice", "sale", "now")
+                "finalprice", "sellingprice", "currentminprice", "currentmaxprice", "promoprice", "markdownprice",
+                "sale", "now")
 CURRENT_IN_PRICE_KEYS = CURRENT_KEYS + ("amount", "value", "min", "minprice")
 REGULAR_KEYS = ("regular", "regularprice", "rawregularprice", "originalprice", "listprice", "wasprice",
-                "baseprice", "regularminprice", "regularmaxprice", "fullprice", "compareatprice", "msrp", "strikeprice", "was",
-                "original", "list")
+                "baseprice", "regularminprice", "regularmaxprice", "fullprice", "compareatprice", "msrp", "strikeprice",
+                "was", "original", "list")
 PERCENT_KEYS = ("percentoff", "percentageoff", "discountpercent", "discountpercentage", "pctoff",
                 "percentdiscount")
 CURRENCY_KEYS = ("currency", "currencycode", "pricecurrency", "currencyiso")
@@ -86,7 +87,6 @@ class Trees:
         self.trees = trees
         self.rows = rows or {}
         self._all: list | None = None  # every (dict, parent key): walked once, read by several steps
-
 
     def deref(self, value, depth: int = 0):
         while isinstance(value, str) and depth < 8 and self.rows:
