@@ -39,17 +39,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gapspider import db  # noqa: E402
-from gapspider.groups import add_page, create_group  # noqa: E402
 from gapspider.models import GapDataFetch  # noqa: E402
+from tests.conftest import create_pg_database, drop_pg_database  # noqa: E402
+from tests.crawl import JEANS_URL, TSHIRTS_URL, crawl_env, make_group  # noqa: E402
 from tests.replica import GapReplica  # noqa: E402
 from tests.replica.catalog import LISTING_PATHS, SYNTHETIC_CID  # noqa: E402
 
-REAL_PAGES = [
-    ("Men / T-Shirts", "https://www.gap.com/browse/men/t-shirts?cid=5225#department=75"),
-    ("Women / Jeans", "https://www.gap.com/browse/women/jeans?cid=5664#department=136"),
-]
+REAL_PAGES = [("Men / T-Shirts", TSHIRTS_URL), ("Women / Jeans", JEANS_URL)]
 SYNTHETIC_PAGE = ("Synthetic", f"https://www.gap.com/browse/men/synthetic?cid={SYNTHETIC_CID}#department=75")
-POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 LOG_FORMAT = "%(asctime)s.%(msecs)03d [%(name)s] %(levelname)s: %(message)s"
 LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) ")
 
@@ -178,57 +175,24 @@ def log_times(log_text: str) -> dict[str, float]:
     return found
 
 
-# ---------------------------------------------------------------- databases
-
-def create_postgres_database() -> tuple[str, str]:
-    from sqlalchemy import create_engine, text
-
-    name = f"gapspider_bench_{os.getpid()}"
-    engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return name, f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-
-
-def drop_postgres_database(name: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    db.dispose_engines()
-    engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
-
-
 # ---------------------------------------------------------------- one run
 
 def run_fetch(label: str, db_url: str, workdir: Path, args) -> dict:
     output_dir = workdir / f"out-{label}"
     db.upgrade_database(db_url)
     pages = [SYNTHETIC_PAGE] if args.products else REAL_PAGES
-    with db.session_scope(db_url) as session:
-        group = create_group(session, f"Bench {label}")
-        for title, url in pages:
-            add_page(session, group, title, url)
-        group_id = group.id
+    group_id = make_group(db_url, f"Bench {label}", pages)
     with GapReplica(synthetic_colours=args.products) as replica:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GAP_")}
-        env.update(
-            DATABASE_URL=db_url, GAPSPIDER_OUTPUT_DIR=str(output_dir),
-            GAP_API_BASE=replica.base_url, GAP_WEB_BASE=replica.base_url, GAP_IMAGE_BASE=replica.base_url,
-            GAP_DOWNLOAD_DELAY="0", GAP_DOWNLOAD_DELAY_JITTER="0", GAP_RETRY_BACKOFF_BASE="0",
-            GAP_LISTING_ENDPOINT=args.endpoint, GAP_PAGE_SIZE=str(args.page_size),
-        )
-        if args.workers:
-            env["GAP_PARSE_WORKERS"] = str(args.workers)
+        env = crawl_env(db_url, output_dir, replica, GAP_LISTING_ENDPOINT=args.endpoint,
+                        GAP_PAGE_SIZE=str(args.page_size),
+                        GAP_PARSE_WORKERS=str(args.workers or os.cpu_count() or 1))
         log_path = workdir / f"crawl-{label}.log"
         started_wall, started = time.time(), time.monotonic()
         with open(log_path, "wb") as log:
             profile = ["-m", "cProfile", "-o", str(args.profile)] if args.profile else []
             crawl = subprocess.Popen(
-                [sys.executable, *profile, "-m", "scrapy", "crawl", "gap", "-a", f"group={group_id}", "-s", f"LOG_FORMAT={LOG_FORMAT}"],
+                [sys.executable, *profile, "-m", "scrapy", "crawl", "gap", "-a", f"group={group_id}",
+                 "-s", f"LOG_FORMAT={LOG_FORMAT}"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
             memory = TreeMemory(crawl.pid)
@@ -336,11 +300,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ok &= report(run_fetch("sqlite", f"sqlite:///{workdir / 'bench.db'}", workdir, args))
         if args.postgres:
-            name, url = create_postgres_database()
+            url = create_pg_database("gapspider_bench")
             try:
                 ok &= report(run_fetch("postgresql", url, workdir, args))
             finally:
-                drop_postgres_database(name)
+                drop_pg_database(url)
     finally:
         db.dispose_engines()
         if args.keep:
